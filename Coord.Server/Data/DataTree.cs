@@ -1,0 +1,347 @@
+using Coord.Protocol;
+using Coord.Protocol.Records;
+using Coord.Server.Watches;
+
+namespace Coord.Server.Data;
+
+/// <summary>
+/// The in-memory znode tree. <see cref="ProcessTxn"/> is its only mutator: every change arrives as a committed txn,
+/// in zxid order, so replaying the same txns on any replica yields the same tree. Reads go straight to the nodes.
+/// Watches are fired from here, while the txn is applied, so a client's watch event is queued before the reply to
+/// the write that caused it and before any later read reply (ZooKeeper's ordering guarantee).
+/// Single-threaded: only the request-processing thread touches it.
+/// </summary>
+public sealed class DataTree
+{
+    public const string RootPath = "/";
+    public const string ProcZookeeper = "/zookeeper";
+    public const string QuotaZookeeper = "/zookeeper/quota";
+    public const string ConfigZookeeper = "/zookeeper/config";
+
+    private readonly Dictionary<string, DataNode> _nodes = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, HashSet<string>> _ephemerals = [];
+    private readonly HashSet<string> _containers = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _ttls = new(StringComparer.Ordinal);
+
+    public WatchManager DataWatches { get; } = new();
+    public WatchManager ChildWatches { get; } = new();
+
+    /// <summary>Zxid of the last txn applied.</summary>
+    public long LastProcessedZxid { get; private set; }
+
+    /// <summary>Sum of path lengths and data lengths (ZooKeeper's approximateDataSize, for mntr).</summary>
+    public long ApproximateDataSize { get; private set; }
+
+    public DataTree()
+    {
+        var root = new DataNode([], Acl.OpenAclUnsafe, 0, 0, 0);
+        _nodes[RootPath] = root;
+        AddSystemNode(ProcZookeeper, Acl.OpenAclUnsafe);
+        AddSystemNode(QuotaZookeeper, Acl.OpenAclUnsafe);
+        AddSystemNode(ConfigZookeeper, Acl.ReadAclUnsafe);
+    }
+
+    private void AddSystemNode(string path, IReadOnlyList<Acl> acl)
+    {
+        var node = new DataNode([], acl, 0, 0, 0);
+        _nodes[path] = node;
+        _nodes[PathUtils.Parent(path)].AddChild(PathUtils.Name(path));
+        ApproximateDataSize += path.Length;
+    }
+
+    public int NodeCount => _nodes.Count;
+    public IReadOnlyDictionary<long, HashSet<string>> Ephemerals => _ephemerals;
+    public IReadOnlyCollection<string> Containers => _containers;
+    public IReadOnlyCollection<string> Ttls => _ttls;
+
+    /// <summary>Looks a node up; "" is an alias of the root, as in ZooKeeper.</summary>
+    public DataNode? GetNode(string path) =>
+        _nodes.TryGetValue(path.Length == 0 ? RootPath : path, out var n) ? n : null;
+
+    public static bool IsSpecialPath(string path) =>
+        path is RootPath or ProcZookeeper or QuotaZookeeper or ConfigZookeeper;
+
+    public IReadOnlyCollection<string> GetEphemerals(long sessionId) =>
+        _ephemerals.TryGetValue(sessionId, out var set) ? set : [];
+
+    /// <summary>Descendants of a node, not counting the node itself (getAllChildrenNumber).</summary>
+    public int CountDescendants(string path)
+    {
+        var node = GetNode(path);
+        if (node is null) return 0;
+        int total = 0;
+        var stack = new Stack<(string, DataNode)>();
+        stack.Push((path, node));
+        while (stack.Count > 0)
+        {
+            var (p, n) = stack.Pop();
+            foreach (var c in n.Children)
+            {
+                var cp = p == RootPath ? "/" + c : p + "/" + c;
+                total++;
+                if (_nodes.TryGetValue(cp, out var cn) && cn.ChildCount > 0) stack.Push((cp, cn));
+            }
+        }
+        return total;
+    }
+
+    public ProcessTxnResult ProcessTxn(in TxnHeader hdr, ITxnRecord? txn)
+    {
+        var rc = new ProcessTxnResult { ClientId = hdr.ClientId, Cxid = hdr.Cxid, Zxid = hdr.Zxid, Type = hdr.Type };
+        try
+        {
+            Apply(hdr, hdr.Type, txn, rc);
+        }
+        catch (KeeperException e)
+        {
+            rc.Err = e.Code;
+        }
+        if (hdr.Zxid > LastProcessedZxid) LastProcessedZxid = hdr.Zxid;
+        return rc;
+    }
+
+    private void Apply(in TxnHeader hdr, int type, ITxnRecord? txn, ProcessTxnResult rc)
+    {
+        switch (type)
+        {
+            case OpCode.Create:
+            case OpCode.Create2:
+            {
+                var t = (CreateTxn)txn!;
+                rc.Path = t.Path;
+                rc.Stat = CreateNode(t.Path, t.Data, t.AclList, t.Ephemeral ? hdr.ClientId : 0, t.ParentCVersion, hdr.Zxid, hdr.Time);
+                break;
+            }
+            case OpCode.CreateContainer:
+            {
+                var t = (CreateContainerTxn)txn!;
+                rc.Path = t.Path;
+                rc.Stat = CreateNode(t.Path, t.Data, t.AclList, EphemeralType.ContainerOwner, t.ParentCVersion, hdr.Zxid, hdr.Time);
+                break;
+            }
+            case OpCode.CreateTtl:
+            {
+                var t = (CreateTtlTxn)txn!;
+                rc.Path = t.Path;
+                rc.Stat = CreateNode(t.Path, t.Data, t.AclList, EphemeralType.EncodeTtl(t.Ttl), t.ParentCVersion, hdr.Zxid, hdr.Time);
+                break;
+            }
+            case OpCode.Delete:
+            case OpCode.DeleteContainer:
+            {
+                var t = (DeleteTxn)txn!;
+                rc.Path = t.Path;
+                DeleteNode(t.Path, hdr.Zxid);
+                break;
+            }
+            case OpCode.SetData:
+            {
+                var t = (SetDataTxn)txn!;
+                rc.Path = t.Path;
+                rc.Stat = SetData(t.Path, t.Data, t.Version, hdr.Zxid, hdr.Time);
+                break;
+            }
+            case OpCode.SetAcl:
+            {
+                var t = (SetAclTxn)txn!;
+                rc.Path = t.Path;
+                rc.Stat = SetAcl(t.Path, t.AclList, t.Version);
+                break;
+            }
+            case OpCode.CloseSession:
+            {
+                var t = txn as CloseSessionTxn;
+                KillSession(hdr.ClientId, hdr.Zxid, t?.Paths2Delete);
+                break;
+            }
+            case OpCode.Error:
+                rc.Err = (KeeperErrorCode)((ErrorTxn)txn!).Err;
+                break;
+            case OpCode.Check:
+            {
+                var t = (CheckVersionTxn)txn!;
+                rc.Path = t.Path;
+                break;
+            }
+            case OpCode.Multi:
+                ApplyMulti(hdr, (MultiTxn)txn!, rc);
+                break;
+            case OpCode.CreateSession:
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A multi is all-or-nothing: if any sub-txn is an error txn, nothing is applied and the results are
+    /// OK (0) for ops before the failing one, its own code for it, and RuntimeInconsistency after it
+    /// (DataTree.processTxn, case multi).
+    /// </summary>
+    private void ApplyMulti(in TxnHeader hdr, MultiTxn multi, ProcessTxnResult rc)
+    {
+        rc.MultiResult = new List<OpResult>(multi.Txns.Count);
+        bool failed = false;
+        foreach (var (type, _) in multi.Txns) if (type == OpCode.Error) { failed = true; break; }
+        bool postFailed = false;
+        foreach (var (type, rec) in multi.Txns)
+        {
+            if (failed)
+            {
+                int ec;
+                if (type == OpCode.Error) { ec = ((ErrorTxn)rec).Err; postFailed = true; }
+                else ec = postFailed ? (int)KeeperErrorCode.RuntimeInconsistency : (int)KeeperErrorCode.Ok;
+                rc.MultiResult.Add(new OpResult { Type = OpCode.Error, Err = ec });
+                continue;
+            }
+            var sub = new ProcessTxnResult { ClientId = hdr.ClientId, Cxid = hdr.Cxid, Zxid = hdr.Zxid, Type = type };
+            Apply(hdr, type, rec, sub);
+            rc.MultiResult.Add(type switch
+            {
+                OpCode.Create => new OpResult { Type = OpCode.Create, Path = sub.Path },
+                OpCode.Create2 or OpCode.CreateTtl or OpCode.CreateContainer => new OpResult { Type = OpCode.Create2, Path = sub.Path, Stat = sub.Stat },
+                OpCode.SetData => new OpResult { Type = OpCode.SetData, Stat = sub.Stat },
+                _ => new OpResult { Type = type },
+            });
+        }
+    }
+
+    private Stat CreateNode(string path, byte[] data, IReadOnlyList<Acl> acl, long ephemeralOwner, int parentCVersion, long zxid, long time)
+    {
+        string parentPath = PathUtils.Parent(path);
+        string name = PathUtils.Name(path);
+        var parent = GetNode(parentPath) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
+        if (parent.Children.Contains(name)) throw new KeeperException(KeeperErrorCode.NodeExists, path);
+        if (parentCVersion == -1) parentCVersion = parent.Cversion + 1;
+        // A create replayed over a fuzzy snapshot may carry an older cversion; only move it forward.
+        if (parentCVersion > parent.Cversion)
+        {
+            parent.Cversion = parentCVersion;
+            parent.Pzxid = zxid;
+        }
+        var node = new DataNode(data, acl, zxid, time, ephemeralOwner);
+        parent.AddChild(name);
+        _nodes[path] = node;
+        ApproximateDataSize += path.Length + data.Length;
+        if (EphemeralType.IsContainer(ephemeralOwner)) _containers.Add(path);
+        else if (EphemeralType.IsTtl(ephemeralOwner)) _ttls.Add(path);
+        else if (ephemeralOwner != 0)
+        {
+            if (!_ephemerals.TryGetValue(ephemeralOwner, out var set)) _ephemerals[ephemeralOwner] = set = new HashSet<string>(StringComparer.Ordinal);
+            set.Add(path);
+        }
+        var stat = node.ToStat();
+        DataWatches.Trigger(path, EventType.NodeCreated);
+        ChildWatches.Trigger(parentPath, EventType.NodeChildrenChanged);
+        return stat;
+    }
+
+    private void DeleteNode(string path, long zxid)
+    {
+        string parentPath = PathUtils.Parent(path);
+        string name = PathUtils.Name(path);
+        if (!_nodes.TryGetValue(path, out var node)) throw new KeeperException(KeeperErrorCode.NoNode, path);
+        var parent = GetNode(parentPath) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
+        _nodes.Remove(path);
+        parent.RemoveChild(name);
+        if (zxid > parent.Pzxid) parent.Pzxid = zxid;
+        ApproximateDataSize -= path.Length + node.Data.Length;
+        long owner = node.EphemeralOwner;
+        if (EphemeralType.IsContainer(owner)) _containers.Remove(path);
+        else if (EphemeralType.IsTtl(owner)) _ttls.Remove(path);
+        else if (owner != 0 && _ephemerals.TryGetValue(owner, out var set))
+        {
+            set.Remove(path);
+            if (set.Count == 0) _ephemerals.Remove(owner);
+        }
+        var processed = DataWatches.Trigger(path, EventType.NodeDeleted);
+        ChildWatches.Trigger(path, EventType.NodeDeleted, processed);
+        ChildWatches.Trigger(parentPath, EventType.NodeChildrenChanged);
+    }
+
+    private Stat SetData(string path, byte[] data, int version, long zxid, long time)
+    {
+        var node = GetNode(path) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
+        ApproximateDataSize += data.Length - node.Data.Length;
+        node.Data = data;
+        node.Version = version;
+        node.Mzxid = zxid;
+        node.Mtime = time;
+        var stat = node.ToStat();
+        DataWatches.Trigger(path, EventType.NodeDataChanged);
+        return stat;
+    }
+
+    private Stat SetAcl(string path, IReadOnlyList<Acl> acl, int version)
+    {
+        var node = GetNode(path) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
+        node.Acl = acl;
+        node.Aversion = version;
+        return node.ToStat();
+    }
+
+    private void KillSession(long sessionId, long zxid, IReadOnlyList<string>? paths)
+    {
+        IEnumerable<string> toDelete = paths is { Count: > 0 } ? paths
+            : _ephemerals.TryGetValue(sessionId, out var set) ? set.OrderBy(p => p, StringComparer.Ordinal).ToList() : [];
+        foreach (var p in toDelete)
+        {
+            try { DeleteNode(p, zxid); }
+            catch (KeeperException) { /* already gone: nothing to do, as in DataTree.killSession */ }
+        }
+    }
+
+    // ---- Watch registration for reads (DataTree.getData/statNode/getChildren) ----
+
+    public void AddDataWatch(string path, IWatcher w) => DataWatches.AddWatch(NormalizeWatchPath(path), w);
+    public void AddChildWatch(string path, IWatcher w) => ChildWatches.AddWatch(NormalizeWatchPath(path), w);
+
+    /// <summary>addWatch: persistent watches sit in both tables; recursive ones only in the data table.</summary>
+    public void AddPersistentWatch(string path, IWatcher w, bool recursive)
+    {
+        path = NormalizeWatchPath(path);
+        DataWatches.AddWatch(path, w, recursive ? WatcherMode.PersistentRecursive : WatcherMode.Persistent);
+        if (!recursive) ChildWatches.AddWatch(path, w, WatcherMode.Persistent);
+    }
+
+    private static string NormalizeWatchPath(string path) => path.Length == 0 ? RootPath : path;
+
+    public void RemoveWatcher(IWatcher w)
+    {
+        DataWatches.RemoveWatcher(w);
+        ChildWatches.RemoveWatcher(w);
+    }
+
+    /// <summary>setWatches on reconnect: re-arms each watch, or fires at once for changes after relativeZxid
+    /// (DataTree.setWatches). Exist watches on nodes that now exist fire NodeCreated.</summary>
+    public void SetWatches(long relativeZxid, SetWatchesRequest req, IWatcher w)
+    {
+        foreach (var path in req.DataWatches)
+        {
+            var node = GetNode(path);
+            if (node is null) w.Process(EventType.NodeDeleted, path);
+            else if (node.Mzxid > relativeZxid) w.Process(EventType.NodeDataChanged, path);
+            else DataWatches.AddWatch(path, w);
+        }
+        foreach (var path in req.ExistWatches)
+        {
+            if (GetNode(path) is not null) w.Process(EventType.NodeCreated, path);
+            else DataWatches.AddWatch(path, w);
+        }
+        foreach (var path in req.ChildWatches)
+        {
+            var node = GetNode(path);
+            if (node is null) w.Process(EventType.NodeDeleted, path);
+            else if (node.Pzxid > relativeZxid) w.Process(EventType.NodeChildrenChanged, path);
+            else ChildWatches.AddWatch(path, w);
+        }
+        foreach (var path in req.PersistentWatches)
+        {
+            ChildWatches.AddWatch(path, w, WatcherMode.Persistent);
+            DataWatches.AddWatch(path, w, WatcherMode.Persistent);
+        }
+        foreach (var path in req.PersistentRecursiveWatches)
+            DataWatches.AddWatch(path, w, WatcherMode.PersistentRecursive);
+    }
+
+    /// <summary>All nodes, for dumps and snapshots.</summary>
+    public IEnumerable<KeyValuePair<string, DataNode>> Nodes => _nodes;
+}

@@ -1,0 +1,229 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using Coord.Server.Network;
+using Coord.Server.Processing;
+
+namespace Coord.Server.Diagnostics;
+
+/// <summary>
+/// Four-letter words on the client port (ZooKeeper's FourLetterCommands): recognised from the 4-byte length slot of
+/// a connection that has not sent a ConnectRequest. Output follows ZooKeeper's text format so monitoring scripts
+/// parse it; a word not in 4lw.commands.whitelist gets ZooKeeper's refusal text. The connection closes after the answer.
+/// </summary>
+public static class FourLetterWords
+{
+    public const string Version = "3.8.0-coord, built on 2026-11-26 00:00 UTC";
+
+    private static readonly string[] Known =
+        ["conf", "cons", "crst", "dirs", "dump", "envi", "gtmk", "ruok", "stmk", "srvr", "srst", "stat", "wchc", "wchp", "wchs", "mntr", "isro", "hash"];
+
+    private static readonly Dictionary<int, string> ByCode = Known.ToDictionary(Code, w => w);
+
+    public static int Code(string word) => BinaryPrimitives.ReadInt32BigEndian(Encoding.ASCII.GetBytes(word));
+
+    public static bool IsKnown(int code) => ByCode.ContainsKey(code);
+
+    public static void Execute(ZooKeeperServer zk, ServerCnxn c, int code)
+    {
+        var word = ByCode[code];
+        string text;
+        if (!zk.Config.FourLetterWhitelist.Contains("*") && !zk.Config.FourLetterWhitelist.Contains(word))
+            text = word + " is not executed because it is not in the whitelist.\n";
+        else
+            text = Render(zk, c, word);
+        c.SendRaw(Encoding.UTF8.GetBytes(text));
+    }
+
+    private static string Render(ZooKeeperServer zk, ServerCnxn self, string word)
+    {
+        var sb = new StringBuilder();
+        var cfg = zk.Config;
+        var conns = zk.ConnectionsSnapshot().Where(x => !ReferenceEquals(x, self)).ToList();
+        switch (word)
+        {
+            case "ruok":
+                return "imok";
+            case "isro":
+                return "rw";
+            case "srvr":
+            case "stat":
+                sb.Append("Zookeeper version: ").Append(Version).Append('\n');
+                if (word == "stat")
+                {
+                    sb.Append("Clients:\n");
+                    foreach (var c in conns) AppendConnection(sb, c, brief: true);
+                    AppendConnection(sb, self, brief: true);
+                    sb.Append('\n');
+                }
+                sb.Append(CultureInfo.InvariantCulture, $"Latency min/avg/max: {zk.Stats.Min}/{zk.Stats.Avg:0.0####}/{zk.Stats.MaxLatencyMs}\n");
+                sb.Append(CultureInfo.InvariantCulture, $"Received: {zk.Stats.PacketsReceived}\n");
+                sb.Append(CultureInfo.InvariantCulture, $"Sent: {zk.Stats.PacketsSent}\n");
+                sb.Append(CultureInfo.InvariantCulture, $"Connections: {conns.Count + 1}\n");
+                sb.Append(CultureInfo.InvariantCulture, $"Outstanding: {conns.Sum(x => x.Outstanding)}\n");
+                sb.Append(CultureInfo.InvariantCulture, $"Zxid: 0x{zk.Tree.LastProcessedZxid:x}\n");
+                sb.Append("Mode: standalone\n");
+                sb.Append(CultureInfo.InvariantCulture, $"Node count: {zk.Tree.NodeCount}\n");
+                return sb.ToString();
+            case "cons":
+                foreach (var c in conns) AppendConnection(sb, c, brief: false);
+                AppendConnection(sb, self, brief: false);
+                sb.Append('\n');
+                return sb.ToString();
+            case "crst":
+                foreach (var c in conns) { c.PacketsReceived = c.PacketsSent = 0; }
+                return "Connection stats reset.\n";
+            case "srst":
+                zk.Stats.Reset();
+                return "Server stats reset.\n";
+            case "conf":
+                sb.Append(CultureInfo.InvariantCulture, $"clientPort={cfg.ClientPort}\n");
+                sb.Append(CultureInfo.InvariantCulture, $"secureClientPort=-1\n");
+                sb.Append(CultureInfo.InvariantCulture, $"dataDir={Path.GetFullPath(Path.Combine(cfg.DataDir, "version-2"))}\n");
+                sb.Append(CultureInfo.InvariantCulture, $"dataDirSize=0\n");
+                sb.Append(CultureInfo.InvariantCulture, $"dataLogDir={Path.GetFullPath(Path.Combine(cfg.DataLogDir ?? cfg.DataDir, "version-2"))}\n");
+                sb.Append(CultureInfo.InvariantCulture, $"dataLogSize=0\n");
+                sb.Append(CultureInfo.InvariantCulture, $"tickTime={cfg.TickTimeMs}\n");
+                sb.Append(CultureInfo.InvariantCulture, $"maxClientCnxns={cfg.MaxClientCnxns}\n");
+                sb.Append(CultureInfo.InvariantCulture, $"minSessionTimeout={cfg.MinSessionTimeoutMs}\n");
+                sb.Append(CultureInfo.InvariantCulture, $"maxSessionTimeout={cfg.MaxSessionTimeoutMs}\n");
+                sb.Append("clientPortListenBacklog=-1\n");
+                sb.Append("serverId=0\n");
+                return sb.ToString();
+            case "envi":
+                sb.Append("Environment:\n");
+                sb.Append("zookeeper.version=").Append(Version).Append('\n');
+                sb.Append("host.name=").Append(Environment.MachineName).Append('\n');
+                sb.Append("java.version=").Append(Environment.Version).Append('\n');
+                sb.Append("java.vendor=.NET\n");
+                sb.Append("java.home=").Append(AppContext.BaseDirectory).Append('\n');
+                sb.Append("java.class.path=\n");
+                sb.Append("java.library.path=\n");
+                sb.Append("java.io.tmpdir=").Append(Path.GetTempPath()).Append('\n');
+                sb.Append("java.compiler=<NA>\n");
+                sb.Append("os.name=").Append(Environment.OSVersion.Platform).Append('\n');
+                sb.Append("os.arch=").Append(System.Runtime.InteropServices.RuntimeInformation.OSArchitecture).Append('\n');
+                sb.Append("os.version=").Append(Environment.OSVersion.Version).Append('\n');
+                sb.Append("user.name=").Append(Environment.UserName).Append('\n');
+                sb.Append("user.home=").Append(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile)).Append('\n');
+                sb.Append("user.dir=").Append(Environment.CurrentDirectory).Append('\n');
+                sb.Append(CultureInfo.InvariantCulture, $"os.memory.free={GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024)}MB\n");
+                sb.Append(CultureInfo.InvariantCulture, $"os.memory.max={GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024)}MB\n");
+                sb.Append(CultureInfo.InvariantCulture, $"os.memory.total={GC.GetTotalMemory(false) / (1024 * 1024)}MB\n");
+                return sb.ToString();
+            case "wchs":
+            {
+                int total = zk.Tree.DataWatches.Count + zk.Tree.ChildWatches.Count;
+                var watchers = zk.Tree.DataWatches.ByWatcher().Select(x => x.Watcher).Concat(zk.Tree.ChildWatches.ByWatcher().Select(x => x.Watcher)).Distinct().Count();
+                var paths = zk.Tree.DataWatches.ByPath().Select(x => x.Path).Concat(zk.Tree.ChildWatches.ByPath().Select(x => x.Path)).Distinct().Count();
+                sb.Append(CultureInfo.InvariantCulture, $"{watchers} connections watching {paths} paths\n");
+                sb.Append(CultureInfo.InvariantCulture, $"Total watches:{total}\n");
+                return sb.ToString();
+            }
+            case "wchc":
+            {
+                var map = new SortedDictionary<long, SortedSet<string>>();
+                foreach (var wm in new[] { zk.Tree.DataWatches, zk.Tree.ChildWatches })
+                    foreach (var (w, paths) in wm.ByWatcher())
+                    {
+                        long sid = (w as ServerCnxn)?.SessionId ?? 0;
+                        if (!map.TryGetValue(sid, out var set)) map[sid] = set = new SortedSet<string>(StringComparer.Ordinal);
+                        set.UnionWith(paths);
+                    }
+                foreach (var (sid, paths) in map)
+                {
+                    sb.Append(CultureInfo.InvariantCulture, $"0x{sid:x}\n");
+                    foreach (var p in paths) sb.Append('\t').Append(p).Append('\n');
+                }
+                return sb.ToString();
+            }
+            case "wchp":
+            {
+                var map = new SortedDictionary<string, SortedSet<long>>(StringComparer.Ordinal);
+                foreach (var wm in new[] { zk.Tree.DataWatches, zk.Tree.ChildWatches })
+                    foreach (var (p, ws) in wm.ByPath())
+                    {
+                        if (!map.TryGetValue(p, out var set)) map[p] = set = [];
+                        foreach (var w in ws) set.Add((w as ServerCnxn)?.SessionId ?? 0);
+                    }
+                foreach (var (p, sids) in map)
+                {
+                    sb.Append(p).Append('\n');
+                    foreach (var sid in sids) sb.Append(CultureInfo.InvariantCulture, $"\t0x{sid:x}\n");
+                }
+                return sb.ToString();
+            }
+            case "dump":
+            {
+                sb.Append("SessionTracker dump:\n");
+                sb.Append(CultureInfo.InvariantCulture, $"Session Sets ({zk.Sessions.Count}):\n");
+                foreach (var g in zk.Sessions.Sessions.GroupBy(s => s.ExpireAtMs).OrderBy(g => g.Key))
+                {
+                    sb.Append(CultureInfo.InvariantCulture, $"{g.Count()} expire at {DateTimeOffset.UtcNow:ddd MMM dd HH:mm:ss} UTC {DateTimeOffset.UtcNow.Year}:\n");
+                    foreach (var s in g) sb.Append(CultureInfo.InvariantCulture, $"\t0x{s.Id:x}\n");
+                }
+                sb.Append("ephemeral nodes dump:\n");
+                sb.Append(CultureInfo.InvariantCulture, $"Sessions with Ephemerals ({zk.Tree.Ephemerals.Count}):\n");
+                foreach (var (sid, paths) in zk.Tree.Ephemerals.OrderBy(kv => kv.Key))
+                {
+                    sb.Append(CultureInfo.InvariantCulture, $"0x{sid:x}:\n");
+                    foreach (var p in paths.Order(StringComparer.Ordinal)) sb.Append('\t').Append(p).Append('\n');
+                }
+                sb.Append("Connections dump:\n");
+                sb.Append(CultureInfo.InvariantCulture, $"Connections Sets ({conns.Count(c => c.Established)}):\n");
+                return sb.ToString();
+            }
+            case "dirs":
+                sb.Append("datadir_size: 0\n");
+                sb.Append("logdir_size: 0\n");
+                return sb.ToString();
+            case "gtmk":
+                return "0\n";
+            case "stmk":
+                return "0\n";
+            case "hash":
+                return "\n";
+            case "mntr":
+                return Mntr(zk, conns.Count + 1);
+        }
+        return "";
+    }
+
+    private static void AppendConnection(StringBuilder sb, ServerCnxn c, bool brief)
+    {
+        sb.Append(CultureInfo.InvariantCulture, $" /{c.RemoteIp}:{c.Remote.Port}[{(c.Established ? 1 : 0)}](queued={c.Outstanding},recved={c.PacketsReceived},sent={c.PacketsSent}");
+        if (!brief && c.Established)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $",sid=0x{c.SessionId:x},lop={c.LastOp},est={c.EstablishedAt.ToUnixTimeMilliseconds()},to={c.SessionTimeoutMs},lcxid=0x{c.LastCxid:x},lzxid=0x{c.LastZxid:x},lresp={c.LastResponseAt.ToUnixTimeMilliseconds()},llat=0,minlat=0,avglat=0,maxlat=0");
+        }
+        sb.Append(")\n");
+    }
+
+    private static string Mntr(ZooKeeperServer zk, int connections)
+    {
+        var sb = new StringBuilder();
+        void Kv(string k, object v) => sb.Append(k).Append('\t').Append(Convert.ToString(v, CultureInfo.InvariantCulture)).Append('\n');
+        Kv("zk_version", Version);
+        Kv("zk_server_state", "standalone");
+        Kv("zk_avg_latency", zk.Stats.Avg.ToString("0.0####", CultureInfo.InvariantCulture));
+        Kv("zk_max_latency", zk.Stats.MaxLatencyMs);
+        Kv("zk_min_latency", zk.Stats.Min);
+        Kv("zk_packets_received", zk.Stats.PacketsReceived);
+        Kv("zk_packets_sent", zk.Stats.PacketsSent);
+        Kv("zk_num_alive_connections", connections);
+        Kv("zk_outstanding_requests", 0);
+        Kv("zk_znode_count", zk.Tree.NodeCount);
+        Kv("zk_watch_count", zk.Tree.DataWatches.Count + zk.Tree.ChildWatches.Count);
+        Kv("zk_ephemerals_count", zk.Tree.Ephemerals.Sum(kv => kv.Value.Count));
+        Kv("zk_approximate_data_size", zk.Tree.ApproximateDataSize);
+        Kv("zk_open_file_descriptor_count", Directory.Exists("/proc/self/fd") ? Directory.GetFiles("/proc/self/fd").Length : 0);
+        Kv("zk_max_file_descriptor_count", 1048576);
+        Kv("zk_global_sessions", zk.Sessions.Count);
+        Kv("zk_local_sessions", 0);
+        Kv("zk_uptime", (long)(DateTimeOffset.UtcNow - zk.StartedAt).TotalMilliseconds);
+        Kv("zk_last_client_response_size", -1);
+        Kv("zk_max_client_response_size", -1);
+        Kv("zk_min_client_response_size", -1);
+        return sb.ToString();
+    }
+}

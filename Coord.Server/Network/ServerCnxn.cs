@@ -1,0 +1,239 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using Coord.Protocol;
+using Coord.Protocol.Framing;
+using Coord.Protocol.Jute;
+using Coord.Protocol.Records;
+using Coord.Server.Processing;
+using Coord.Server.Watches;
+using Microsoft.Extensions.Logging;
+
+namespace Coord.Server.Network;
+
+/// <summary>
+/// One client connection (ZooKeeper's ServerCnxn). Two tasks serve it:
+/// <list type="bullet">
+/// <item>the reader parses frames from a <see cref="PipeReader"/>, decodes requests and queues them for the
+/// processing thread, stopping (and so letting TCP push back) while too much output is unsent;</item>
+/// <item>the sender writes out whatever replies and watch events the processing thread has staged, many per
+/// send call.</item>
+/// </list>
+/// The processing thread writes replies into <see cref="_staging"/> (only it touches that buffer) and hands them to
+/// the sender in <see cref="Flush"/> at the end of each batch, which keeps replies in FIFO order and batches syscalls.
+/// </summary>
+public sealed partial class ServerCnxn : IWatcher
+{
+    /// <summary>Unsent output above which the reader stops taking new requests from this client (bytes).</summary>
+    public const int MaxUnsentBytesBeforePause = 4 << 20;
+    /// <summary>Unsent output above which a client that does not read is disconnected (bytes).</summary>
+    public const int MaxUnsentBytes = 256 << 20;
+
+    private static long _nextId;
+
+    private readonly Socket _socket;
+    private readonly ZooKeeperServer _server;
+    private readonly ILogger _log;
+    private readonly ArrayBufferWriter<byte> _staging = new(4096);
+    private ArrayBufferWriter<byte> _outbox = new(4096);
+    private ArrayBufferWriter<byte> _sendBuf = new(4096);
+    private readonly Lock _outLock = new();
+    private readonly SemaphoreSlim _sendSignal = new(0);
+    private int _signaled;
+    private long _unsentBytes;
+    private TaskCompletionSource? _drained;
+    private volatile bool _closeAfterFlush;
+    private int _closed;
+
+    public long Id { get; } = Interlocked.Increment(ref _nextId);
+    public IPEndPoint Remote { get; }
+    public IPAddress RemoteAddress => Remote.Address;
+    public string RemoteIp { get; }
+
+    /// <summary>Owned by the processing thread.</summary>
+    public long SessionId;
+    public int SessionTimeoutMs;
+    /// <summary>Authenticated ids (ip, digest, super); owned by the processing thread.</summary>
+    public List<Id> AuthInfo { get; } = [];
+    /// <summary>Whether the client sent the 3.4+ readOnly byte, and so expects it back in ConnectResponse.</summary>
+    public bool SentReadOnlyByte;
+    public bool Established;
+    internal bool DirtyQueued;
+
+    // Statistics for cons/stat (written by the processing thread, read by it too).
+    public long PacketsReceived, PacketsSent, LastZxid = -1, LastLatencyMs, MinLatencyMs = long.MaxValue, MaxLatencyMs, TotalLatencyMs, LatencyCount;
+    public int LastCxid = -1;
+    public string LastOp = "NA";
+    public DateTimeOffset EstablishedAt = DateTimeOffset.UtcNow;
+    public DateTimeOffset LastResponseAt;
+    public int Outstanding;
+
+    public ServerCnxn(Socket socket, ZooKeeperServer server, ILogger log)
+    {
+        _socket = socket;
+        _server = server;
+        _log = log;
+        Remote = (IPEndPoint)socket.RemoteEndPoint!;
+        var addr = Remote.Address.IsIPv4MappedToIPv6 ? Remote.Address.MapToIPv4() : Remote.Address;
+        RemoteIp = addr.ToString();
+        Remote = new IPEndPoint(addr, Remote.Port);
+        // Every connection is authenticated as its source address (ServerCnxn adds the ip id at creation).
+        AuthInfo.Add(new Id("ip", RemoteIp));
+    }
+
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    public Task RunAsync(CancellationToken ct)
+    {
+        var sender = Task.Run(SendLoopAsync, CancellationToken.None);
+        return Task.WhenAll(ReadLoopAsync(ct), sender);
+    }
+
+    // ---------------- output (processing thread) ----------------
+
+    /// <summary>Starts a reply frame in the staging buffer: a length slot, then the ReplyHeader.</summary>
+    public JuteWriter BeginFrame(out int start)
+    {
+        start = _staging.WrittenCount;
+        _staging.GetSpan(4);
+        _staging.Advance(4);
+        return new JuteWriter(_staging);
+    }
+
+    /// <summary>Patches the frame length of a frame started with <see cref="BeginFrame"/>.</summary>
+    public void EndFrame(int start)
+    {
+        int len = _staging.WrittenCount - start - 4;
+        // ArrayBufferWriter exposes its written data read-only; the slot is ours, so writing through is safe.
+        var span = System.Runtime.InteropServices.MemoryMarshal.AsMemory(_staging.WrittenMemory).Span;
+        BinaryPrimitives.WriteInt32BigEndian(span.Slice(start, 4), len);
+        PacketsSent++;
+        _server.MarkDirty(this);
+    }
+
+    public void SendReplyHeaderOnly(int xid, long zxid, int err)
+    {
+        var w = BeginFrame(out int start);
+        new ReplyHeader(xid, zxid, err).Write(ref w);
+        EndFrame(start);
+    }
+
+    /// <summary>Watch event delivery (Watcher.process): a notification frame with xid -1 and zxid -1 (3.8 form).</summary>
+    public void Process(EventType type, string path)
+    {
+        if (IsClosed) return;
+        var w = BeginFrame(out int start);
+        new ReplyHeader(Xid.Notification, -1, 0).Write(ref w);
+        new WatcherEvent((int)type, (int)KeeperState.SyncConnected, path).Write(ref w);
+        EndFrame(start);
+    }
+
+    /// <summary>Raw bytes, for four-letter-word output (no framing).</summary>
+    public void SendRaw(ReadOnlySpan<byte> bytes)
+    {
+        var span = _staging.GetSpan(bytes.Length);
+        bytes.CopyTo(span);
+        _staging.Advance(bytes.Length);
+        _server.MarkDirty(this);
+    }
+
+    /// <summary>Closes the connection once everything staged so far has been sent.</summary>
+    public void CloseAfterFlush()
+    {
+        _closeAfterFlush = true;
+        _server.MarkDirty(this);
+    }
+
+    /// <summary>Moves staged output to the sender. Called by the processing thread at the end of a batch.</summary>
+    internal void Flush()
+    {
+        DirtyQueued = false;
+        if (_staging.WrittenCount > 0)
+        {
+            long unsent;
+            lock (_outLock)
+            {
+                _outbox.Write(_staging.WrittenSpan);
+                unsent = _unsentBytes += _staging.WrittenCount;
+            }
+            _staging.ResetWrittenCount();
+            if (_staging.Capacity > 1 << 20) _staging.Clear();
+            if (unsent > MaxUnsentBytes)
+            {
+                _log.LogWarning("Closing connection 0x{Session:x} from {Remote}: {Bytes} bytes unsent, the client is not reading", SessionId, Remote, unsent);
+                Close();
+                return;
+            }
+        }
+        if (Interlocked.Exchange(ref _signaled, 1) == 0) _sendSignal.Release();
+    }
+
+    private async Task SendLoopAsync()
+    {
+        try
+        {
+            while (!IsClosed)
+            {
+                await _sendSignal.WaitAsync().ConfigureAwait(false);
+                Volatile.Write(ref _signaled, 0);
+                while (true)
+                {
+                    lock (_outLock)
+                    {
+                        (_outbox, _sendBuf) = (_sendBuf, _outbox);
+                    }
+                    if (_sendBuf.WrittenCount == 0) break;
+                    var mem = _sendBuf.WrittenMemory;
+                    while (mem.Length > 0)
+                    {
+                        int n = await _socket.SendAsync(mem, SocketFlags.None).ConfigureAwait(false);
+                        mem = mem[n..];
+                    }
+                    TaskCompletionSource? drained = null;
+                    lock (_outLock)
+                    {
+                        _unsentBytes -= _sendBuf.WrittenCount;
+                        if (_unsentBytes <= MaxUnsentBytesBeforePause / 2) (drained, _drained) = (_drained, null);
+                    }
+                    drained?.TrySetResult();
+                    _sendBuf.ResetWrittenCount();
+                    if (_sendBuf.Capacity > 1 << 20) _sendBuf = new ArrayBufferWriter<byte>(4096);
+                }
+                if (_closeAfterFlush)
+                {
+                    bool empty;
+                    lock (_outLock) empty = _outbox.WrittenCount == 0;
+                    if (empty) { Close(); break; }
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            Close();
+        }
+    }
+
+    /// <summary>Waits while this client has too much unsent output (backpressure on a client that does not read).</summary>
+    private Task WaitForOutputRoom()
+    {
+        lock (_outLock)
+        {
+            if (_unsentBytes <= MaxUnsentBytesBeforePause) return Task.CompletedTask;
+            _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _drained.Task;
+        }
+    }
+
+    public void Close()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+        try { _socket.Shutdown(SocketShutdown.Both); } catch { /* already gone */ }
+        _socket.Close();
+        _sendSignal.Release();
+        TaskCompletionSource? drained;
+        lock (_outLock) (drained, _drained) = (_drained, null);
+        drained?.TrySetResult();
+    }
+}

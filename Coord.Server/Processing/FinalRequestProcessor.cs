@@ -1,0 +1,348 @@
+using Coord.Protocol;
+using Coord.Protocol.Jute;
+using Coord.Protocol.Records;
+using Coord.Server.Auth;
+using Coord.Server.Data;
+using Coord.Server.Network;
+
+namespace Coord.Server.Processing;
+
+/// <summary>
+/// Serves client requests on the processing thread (ZooKeeper's FinalRequestProcessor): reads straight from the tree,
+/// writes through prep and commit, then the reply. Every reply carries the zxid of the last txn applied.
+/// </summary>
+public sealed partial class ZooKeeperServer
+{
+    private void HandleClient(Request req)
+    {
+        var c = req.Cnxn;
+        if (c is null)
+        {
+            Submit(req); // server-internal write (container cleanup, session expiry)
+            return;
+        }
+        if (!c.Established) return; // nothing is served before a session is set up
+        req.SessionId = c.SessionId;
+        Stats.PacketsReceived++;
+        if (req.Unknown)
+        {
+            // UnimplementedRequestProcessor: answer Unimplemented, then close the connection.
+            c.SendReplyHeaderOnly(req.Xid, Tree.LastProcessedZxid, (int)KeeperErrorCode.Unimplemented);
+            c.CloseAfterFlush();
+            return;
+        }
+        if (!Sessions.Touch(c.SessionId)) return; // expired or closing: dropped, the connection is being closed
+        c.LastCxid = req.Xid;
+        c.LastOp = OpCode.Name(req.Type);
+        switch (req.Type)
+        {
+            case OpCode.Ping:
+                c.SendReplyHeaderOnly(Xid.Ping, Tree.LastProcessedZxid, 0);
+                return;
+            case OpCode.Auth:
+                HandleAuth(c, req);
+                return;
+            case OpCode.Check:
+                // A lone check is not a txn ZooKeeper can replicate; 3.8.5+/3.9.3+ answer Unimplemented.
+                c.SendReplyHeaderOnly(req.Xid, Tree.LastProcessedZxid, (int)KeeperErrorCode.Unimplemented);
+                return;
+            case OpCode.CloseSession:
+                Submit(req);
+                return;
+        }
+        if (Request.IsWrite(req.Type))
+        {
+            Submit(req);
+            return;
+        }
+        ServeRead(c, req);
+    }
+
+    /// <summary>Answers a write once its txn is applied.</summary>
+    private void FinishWrite(Request req, ProcessTxnResult rc)
+    {
+        var c = req.Cnxn;
+        if (c is null) return;
+        if (req.Hdr.Type == OpCode.CreateSession)
+        {
+            SendConnectResponse(c, valid: true);
+            return;
+        }
+        long zxid = Tree.LastProcessedZxid;
+        c.LastZxid = zxid;
+        if (req.Type == OpCode.CloseSession)
+        {
+            c.SendReplyHeaderOnly(req.Xid, zxid, 0);
+            c.SessionId = 0;
+            Tree.RemoveWatcher(c);
+            c.CloseAfterFlush();
+            return;
+        }
+        if (req.Hdr.Type == OpCode.Error)
+        {
+            c.SendReplyHeaderOnly(req.Xid, zxid, (int)rc.Err);
+            return;
+        }
+        var w = c.BeginFrame(out int start);
+        new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
+        switch (req.Type)
+        {
+            case OpCode.Create:
+                w.WriteString(rc.Path);
+                break;
+            case OpCode.Create2:
+            case OpCode.CreateTtl:
+            case OpCode.CreateContainer:
+                w.WriteString(rc.Path);
+                rc.Stat.Write(ref w);
+                break;
+            case OpCode.SetData:
+            case OpCode.SetAcl:
+                rc.Stat.Write(ref w);
+                break;
+            case OpCode.Multi:
+                MultiResponse.Write(ref w, rc.MultiResult!);
+                break;
+        }
+        c.EndFrame(start);
+    }
+
+    private void ServeRead(ServerCnxn c, Request req)
+    {
+        long zxid = Tree.LastProcessedZxid;
+        try
+        {
+            if (req.Body is MarshallingFailure) throw new KeeperException(KeeperErrorCode.MarshallingError);
+            switch (req.Type)
+            {
+                case OpCode.Exists:
+                {
+                    var r = (PathWatchRequest)req.Body!;
+                    if (r.Path.Contains('\0')) throw new KeeperException(KeeperErrorCode.BadArguments, r.Path);
+                    if (r.Watch) Tree.AddDataWatch(r.Path, c);
+                    var n = Tree.GetNode(r.Path) ?? throw new KeeperException(KeeperErrorCode.NoNode, r.Path);
+                    var w = c.BeginFrame(out int start);
+                    new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
+                    n.ToStat().Write(ref w);
+                    c.EndFrame(start);
+                    return;
+                }
+                case OpCode.GetData:
+                {
+                    var r = (PathWatchRequest)req.Body!;
+                    var n = GetReadableNode(r.Path, c);
+                    if (r.Watch) Tree.AddDataWatch(r.Path, c);
+                    var w = c.BeginFrame(out int start);
+                    new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
+                    w.WriteBuffer(n.Data.AsSpan());
+                    n.ToStat().Write(ref w);
+                    c.EndFrame(start);
+                    return;
+                }
+                case OpCode.GetChildren:
+                case OpCode.GetChildren2:
+                {
+                    var r = (PathWatchRequest)req.Body!;
+                    var n = GetReadableNode(r.Path, c);
+                    if (r.Watch) Tree.AddChildWatch(r.Path, c);
+                    var w = c.BeginFrame(out int start);
+                    new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
+                    WriteChildren(ref w, n);
+                    if (req.Type == OpCode.GetChildren2) n.ToStat().Write(ref w);
+                    c.EndFrame(start);
+                    return;
+                }
+                case OpCode.GetAcl:
+                {
+                    var r = (PathRequest)req.Body!;
+                    var n = Tree.GetNode(r.Path) ?? throw new KeeperException(KeeperErrorCode.NoNode, r.Path);
+                    AclChecker.Check(n.Acl, Perms.Read | Perms.Admin, c.AuthInfo, r.Path);
+                    IReadOnlyList<Acl> acl = n.Acl;
+                    // Without ADMIN the digest hashes are masked (CVE-2019-0201 fix): "user:x".
+                    if (!AclChecker.Allowed(n.Acl, Perms.Admin, c.AuthInfo))
+                        acl = n.Acl.Select(a => a.Id.Scheme == "digest" ? a with { Id = a.Id with { Ident = MaskDigest(a.Id.Ident) } } : a).ToList();
+                    var w = c.BeginFrame(out int start);
+                    new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
+                    Acl.WriteList(ref w, acl);
+                    n.ToStat().Write(ref w);
+                    c.EndFrame(start);
+                    return;
+                }
+                case OpCode.Sync:
+                {
+                    var r = (PathRequest)req.Body!;
+                    var w = c.BeginFrame(out int start);
+                    new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
+                    w.WriteString(r.Path);
+                    c.EndFrame(start);
+                    return;
+                }
+                case OpCode.GetAllChildrenNumber:
+                {
+                    var r = (PathRequest)req.Body!;
+                    GetReadableNode(r.Path, c);
+                    int total = Tree.CountDescendants(r.Path);
+                    var w = c.BeginFrame(out int start);
+                    new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
+                    w.WriteInt(total);
+                    c.EndFrame(start);
+                    return;
+                }
+                case OpCode.GetEphemerals:
+                {
+                    var r = (PathRequest)req.Body!;
+                    var all = Tree.GetEphemerals(c.SessionId);
+                    var prefix = r.Path;
+                    var list = string.IsNullOrWhiteSpace(prefix) || prefix.Trim() == "/"
+                        ? all.ToList()
+                        : all.Where(p => p.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+                    list.Sort(StringComparer.Ordinal);
+                    var w = c.BeginFrame(out int start);
+                    new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
+                    w.WriteStringVector(list);
+                    c.EndFrame(start);
+                    return;
+                }
+                case OpCode.CheckWatches:
+                case OpCode.RemoveWatches:
+                {
+                    var r = (PathTypeRequest)req.Body!;
+                    bool found = req.Type == OpCode.CheckWatches ? ContainsWatch(r.Path, r.Type, c) : RemoveWatch(r.Path, r.Type, c);
+                    if (!found) throw new KeeperException(KeeperErrorCode.NoWatcher, r.Path);
+                    c.SendReplyHeaderOnly(req.Xid, zxid, 0);
+                    return;
+                }
+                case OpCode.AddWatch:
+                {
+                    var r = (PathTypeRequest)req.Body!;
+                    if (r.Type is not ((int)AddWatchMode.Persistent or (int)AddWatchMode.PersistentRecursive))
+                        throw new KeeperException(KeeperErrorCode.MarshallingError, r.Path);
+                    Tree.AddPersistentWatch(r.Path, c, recursive: r.Type == (int)AddWatchMode.PersistentRecursive);
+                    c.SendReplyHeaderOnly(req.Xid, zxid, 0);
+                    return;
+                }
+                case OpCode.SetWatches:
+                case OpCode.SetWatches2:
+                {
+                    var r = (SetWatchesRequest)req.Body!;
+                    // Events for changes missed while disconnected are queued before the reply.
+                    Tree.SetWatches(r.RelativeZxid, r, c);
+                    c.SendReplyHeaderOnly(Xid.SetWatches, zxid, 0);
+                    return;
+                }
+                case OpCode.WhoAmI:
+                {
+                    var w = c.BeginFrame(out int start);
+                    new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
+                    w.WriteInt(c.AuthInfo.Count);
+                    foreach (var id in c.AuthInfo) new ClientInfo(id.Scheme, id.Ident).Write(ref w);
+                    c.EndFrame(start);
+                    return;
+                }
+                case OpCode.MultiRead:
+                    ServeMultiRead(c, req, zxid);
+                    return;
+                case OpCode.Sasl:
+                    throw new KeeperException(KeeperErrorCode.Unimplemented);
+                default:
+                    throw new KeeperException(KeeperErrorCode.Unimplemented);
+            }
+        }
+        catch (KeeperException e)
+        {
+            c.SendReplyHeaderOnly(req.Xid, zxid, (int)e.Code);
+        }
+    }
+
+    private void ServeMultiRead(ServerCnxn c, Request req, long zxid)
+    {
+        var m = (MultiRequest)req.Body!;
+        var results = new List<OpResult>(m.Ops.Count);
+        foreach (var op in m.Ops)
+        {
+            try
+            {
+                var r = op.PathWatch;
+                switch (op.Type)
+                {
+                    case OpCode.GetChildren:
+                    {
+                        var n = GetReadableNode(r.Path, c);
+                        if (r.Watch) Tree.AddChildWatch(r.Path, c);
+                        var children = n.Children.ToList();
+                        children.Sort(StringComparer.Ordinal);
+                        results.Add(new OpResult { Type = OpCode.GetChildren, Children = children });
+                        break;
+                    }
+                    case OpCode.GetData:
+                    {
+                        var n = GetReadableNode(r.Path, c);
+                        if (r.Watch) Tree.AddDataWatch(r.Path, c);
+                        results.Add(new OpResult { Type = OpCode.GetData, Data = n.Data, Stat = n.ToStat() });
+                        break;
+                    }
+                    default:
+                        throw new KeeperException(KeeperErrorCode.MarshallingError);
+                }
+            }
+            catch (KeeperException e) when (e.Code != KeeperErrorCode.MarshallingError)
+            {
+                results.Add(OpResult.Error(e.Code));
+            }
+        }
+        var w = c.BeginFrame(out int start);
+        new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
+        MultiResponse.Write(ref w, results);
+        c.EndFrame(start);
+    }
+
+    private DataNode GetReadableNode(string path, ServerCnxn c)
+    {
+        var n = Tree.GetNode(path) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
+        AclChecker.Check(n.Acl, Perms.Read, c.AuthInfo, path);
+        return n;
+    }
+
+    /// <summary>Children in a stable order. ZooKeeper sends its HashSet's order, which clients must not rely on;
+    /// sorted order costs little and makes output reproducible.</summary>
+    private static void WriteChildren(ref JuteWriter w, DataNode n)
+    {
+        var children = n.Children;
+        if (children.Count <= 1)
+        {
+            w.WriteStringVector(children);
+            return;
+        }
+        var arr = new string[children.Count];
+        int i = 0;
+        foreach (var ch in children) arr[i++] = ch;
+        Array.Sort(arr, StringComparer.Ordinal);
+        w.WriteStringVector(arr);
+    }
+
+    private static string MaskDigest(string id)
+    {
+        int colon = id.IndexOf(':');
+        return colon < 0 ? id : id[..colon] + ":x";
+    }
+
+    private bool ContainsWatch(string path, int type, ServerCnxn c) => (WatcherType)type switch
+    {
+        WatcherType.Children => Tree.ChildWatches.ContainsWatcher(path, c),
+        WatcherType.Data => Tree.DataWatches.ContainsWatcher(path, c),
+        _ => Tree.ChildWatches.ContainsWatcher(path, c) || Tree.DataWatches.ContainsWatcher(path, c),
+    };
+
+    private bool RemoveWatch(string path, int type, ServerCnxn c)
+    {
+        switch ((WatcherType)type)
+        {
+            case WatcherType.Children: return Tree.ChildWatches.RemoveWatcher(path, c);
+            case WatcherType.Data: return Tree.DataWatches.RemoveWatcher(path, c);
+            default:
+                bool a = Tree.ChildWatches.RemoveWatcher(path, c);
+                bool b = Tree.DataWatches.RemoveWatcher(path, c);
+                return a || b;
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using Coord.Protocol;
+using Coord.Protocol.Records;
+using Coord.Server.Network;
+
+namespace Coord.Server.Processing;
+
+/// <summary>What a queued item asks the processing thread to do. Client requests are <see cref="Client"/>;
+/// the rest are server events that must be ordered with them.</summary>
+public enum RequestKind : byte
+{
+    Client,
+    Connect,
+    ConnectionClosed,
+    FourLetterWord,
+    ExpireSessions,
+    CheckContainers,
+}
+
+/// <summary>
+/// One unit of work for the request-processing thread. Decoded on the connection's reader task so the processing
+/// thread spends its time on the tree, not on parsing.
+/// </summary>
+public sealed class Request
+{
+    public RequestKind Kind;
+    public ServerCnxn? Cnxn;
+    public long SessionId;
+    public int Xid;
+    public int Type;
+    /// <summary>The decoded request record (CreateRequest, PathWatchRequest, MultiRequest …), by Type.</summary>
+    public object? Body;
+    /// <summary>Set when the frame decoded but names an opcode the server does not serve.</summary>
+    public bool Unknown;
+
+    // Filled in by PrepRequestProcessor for requests that become txns.
+    public TxnHeader Hdr;
+    public ITxnRecord? Txn;
+    public bool HasTxn;
+    public KeeperException? Exception;
+
+    public static bool IsWrite(int type) => type switch
+    {
+        OpCode.Create or OpCode.Create2 or OpCode.CreateTtl or OpCode.CreateContainer or OpCode.Delete
+            or OpCode.DeleteContainer or OpCode.SetData or OpCode.SetAcl or OpCode.Check or OpCode.Multi
+            or OpCode.Reconfig or OpCode.CreateSession or OpCode.CloseSession => true,
+        _ => false,
+    };
+}

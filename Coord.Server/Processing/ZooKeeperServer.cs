@@ -1,0 +1,232 @@
+using System.Threading.Channels;
+using Coord.Protocol;
+using Coord.Protocol.Records;
+using Coord.Server.Data;
+using Coord.Server.Diagnostics;
+using Coord.Server.Hosting;
+using Coord.Server.Network;
+using Coord.Server.Sessions;
+using Coord.Zab;
+using Microsoft.Extensions.Logging;
+
+namespace Coord.Server.Processing;
+
+/// <summary>
+/// The standalone server's request pipeline (ZooKeeper's ZooKeeperServer with PrepRequestProcessor →
+/// SyncRequestProcessor → FinalRequestProcessor). Every request, and every server event that changes state
+/// (session expiry, container cleanup, a connection going away), is queued in one bounded channel and handled by a
+/// single processing thread in arrival order. That one thread owns the tree, the sessions and the watches, which is
+/// what gives ZooKeeper's ordering guarantees: per-session FIFO replies, writes in zxid order, and a watch event
+/// queued before any reply that reflects the change. Connection tasks only parse and send bytes.
+/// </summary>
+public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
+{
+    private readonly Channel<Request> _queue;
+    private readonly List<ServerCnxn> _dirty = [];
+    private readonly ILogger _log;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
+    private ITimer? _expiryTimer, _containerTimer;
+    private readonly HashSet<ServerCnxn> _connections = [];
+    private readonly Lock _connectionsLock = new();
+
+    public ServerConfig Config { get; }
+    public DataTree Tree { get; } = new();
+    public SessionTracker Sessions { get; }
+    public IAtomicBroadcast Zab { get; }
+    public PrepRequestProcessor Prep { get; }
+    public ServerStats Stats { get; } = new();
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+
+    public ZooKeeperServer(ServerConfig config, ILogger log, TimeProvider? time = null)
+    {
+        Config = config;
+        _log = log;
+        _time = time ?? TimeProvider.System;
+        // Standalone ZooKeeper creates sessions with server id 1 in the top byte of the session id.
+        Sessions = new SessionTracker(config.TickTimeMs, serverId: 1, _time);
+        Zab = new StandaloneBroadcast(this);
+        Prep = new PrepRequestProcessor(Tree, Sessions, Zab, config, _time);
+        _queue = Channel.CreateBounded<Request>(new BoundedChannelOptions(Math.Max(16, config.GlobalOutstandingLimit))
+        {
+            SingleReader = true,
+            SingleWriter = false,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public void Start()
+    {
+        _loop = Task.Factory.StartNew(ProcessLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        _expiryTimer = _time.CreateTimer(_ => Post(new Request { Kind = RequestKind.ExpireSessions }), null,
+            TimeSpan.FromMilliseconds(Config.TickTimeMs), TimeSpan.FromMilliseconds(Config.TickTimeMs));
+        _containerTimer = _time.CreateTimer(_ => Post(new Request { Kind = RequestKind.CheckContainers }), null,
+            TimeSpan.FromMilliseconds(Config.ContainerCheckIntervalMs), TimeSpan.FromMilliseconds(Config.ContainerCheckIntervalMs));
+    }
+
+    /// <summary>Queues a request; waits while the queue is full (globalOutstandingLimit), which stops the caller's reads.</summary>
+    public ValueTask EnqueueAsync(Request r, CancellationToken ct)
+    {
+        if (r.Kind == RequestKind.Client && r.Cnxn is not null) Interlocked.Increment(ref r.Cnxn.Outstanding);
+        return _queue.Writer.WriteAsync(r, ct);
+    }
+
+    /// <summary>For timer events: never blocks the timer thread; a tick that finds the queue full is skipped.</summary>
+    private void Post(Request r) => _queue.Writer.TryWrite(r);
+
+    internal void MarkDirty(ServerCnxn c)
+    {
+        if (c.DirtyQueued) return;
+        c.DirtyQueued = true;
+        _dirty.Add(c);
+    }
+
+    internal void Register(ServerCnxn c) { lock (_connectionsLock) _connections.Add(c); }
+    internal void Unregister(ServerCnxn c) { lock (_connectionsLock) _connections.Remove(c); }
+    public List<ServerCnxn> ConnectionsSnapshot() { lock (_connectionsLock) return [.. _connections]; }
+
+    private async Task ProcessLoopAsync()
+    {
+        var reader = _queue.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+            {
+                // Drain everything queued, then flush each touched connection once: one send per client per batch.
+                while (reader.TryRead(out var req))
+                {
+                    try
+                    {
+                        Handle(req);
+                    }
+                    catch (Exception e)
+                    {
+                        _log.LogError(e, "Unexpected error processing {Kind} {Op} from 0x{Session:x}", req.Kind, OpCode.Name(req.Type), req.SessionId);
+                        req.Cnxn?.Close();
+                    }
+                }
+                foreach (var c in _dirty) c.Flush();
+                _dirty.Clear();
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private void Handle(Request req)
+    {
+        switch (req.Kind)
+        {
+            case RequestKind.Client:
+                Interlocked.Decrement(ref req.Cnxn!.Outstanding);
+                HandleClient(req);
+                break;
+            case RequestKind.Connect:
+                HandleConnect(req);
+                break;
+            case RequestKind.ConnectionClosed:
+                HandleConnectionClosed(req.Cnxn!);
+                break;
+            case RequestKind.FourLetterWord:
+                Diagnostics.FourLetterWords.Execute(this, req.Cnxn!, req.Type);
+                req.Cnxn!.CloseAfterFlush();
+                break;
+            case RequestKind.ExpireSessions:
+                ExpireSessions();
+                break;
+            case RequestKind.CheckContainers:
+                CheckContainers();
+                break;
+        }
+    }
+
+    /// <summary>Proposes a prepared txn. In standalone mode the commit (and so the reply) happens before this returns.</summary>
+    private void Submit(Request req)
+    {
+        Prep.Prepare(req);
+        Zab.Propose(req.Hdr, req.Txn, req);
+    }
+
+    /// <summary>Applies a committed txn to the tree and answers the client that sent it, if it is still here.</summary>
+    public void OnCommit(in TxnHeader hdr, ITxnRecord? txn, object? context)
+    {
+        var rc = Tree.ProcessTxn(hdr, txn);
+        Prep.OnApplied(hdr.Zxid);
+        if (hdr.Type == OpCode.CloseSession)
+        {
+            Sessions.Remove(hdr.ClientId);
+        }
+        if (context is Request req) FinishWrite(req, rc);
+    }
+
+    private void ExpireSessions()
+    {
+        foreach (var s in Sessions.CollectExpired())
+        {
+            _log.LogInformation("Expiring session 0x{Session:x}, timeout of {Timeout}ms exceeded", s.Id, s.TimeoutMs);
+            var owner = s.Owner as ServerCnxn;
+            Submit(new Request { Kind = RequestKind.Client, Type = OpCode.CloseSession, SessionId = s.Id, Xid = 0 });
+            if (owner is not null)
+            {
+                owner.SessionId = 0;
+                Tree.RemoveWatcher(owner);
+                owner.CloseAfterFlush();
+            }
+        }
+    }
+
+    /// <summary>
+    /// ContainerManager: deletes containers that have had children and are now empty, and TTL nodes that are
+    /// childless and unmodified for longer than their TTL, via deleteContainer txns (at most maxPerMinute per pass).
+    /// </summary>
+    private void CheckContainers()
+    {
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var candidates = new List<string>();
+        foreach (var path in Tree.Containers)
+        {
+            var n = Tree.GetNode(path);
+            // A container that never had a child (cversion 0) is left alone, as ZooKeeper does.
+            if (n is not null && n.ChildCount == 0 && n.Cversion > 0) candidates.Add(path);
+        }
+        foreach (var path in Tree.Ttls)
+        {
+            var n = Tree.GetNode(path);
+            if (n is null || n.ChildCount != 0) continue;
+            long ttl = Protocol.EphemeralType.TtlOf(n.EphemeralOwner);
+            if (ttl > 0 && now - n.Mtime > ttl) candidates.Add(path);
+        }
+        int budget = Config.ContainerMaxPerMinute;
+        candidates.Sort(StringComparer.Ordinal);
+        foreach (var path in candidates)
+        {
+            if (budget-- <= 0) break;
+            Submit(new Request { Kind = RequestKind.Client, Type = OpCode.DeleteContainer, Body = path, SessionId = 0, Xid = 0 });
+        }
+    }
+
+    private void HandleConnectionClosed(ServerCnxn c)
+    {
+        if (c.SessionId != 0)
+        {
+            var s = Sessions.Get(c.SessionId);
+            if (s is not null && ReferenceEquals(s.Owner, c)) s.Owner = null;
+        }
+        Tree.RemoveWatcher(c);
+        Unregister(c);
+        c.CloseAfterFlush();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _expiryTimer?.Dispose();
+        _containerTimer?.Dispose();
+        _queue.Writer.TryComplete();
+        _stop.CancelAfter(TimeSpan.FromSeconds(2));
+        if (_loop is not null)
+        {
+            try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        }
+        foreach (var c in ConnectionsSnapshot()) c.Close();
+    }
+}

@@ -1,0 +1,46 @@
+using Coord.Server.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Serilog;
+
+// Usage: Coord.Server [zoo.cfg] [key=value ...]
+// Without a config file the embedded defaults apply: clientPort 2181, dataDir ./data, tickTime 2000.
+Log.Logger = new LoggerConfiguration()
+    .MinimumLevel.Information()
+    .WriteTo.Console(outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss,fff} [{Level:u4}] {SourceContext}: {Message:lj}{NewLine}{Exception}")
+    .CreateLogger();
+
+ServerConfig config;
+try
+{
+    var cfgPath = args.FirstOrDefault(a => !a.Contains('='));
+    var overrides = args.Where(a => a.Contains('='));
+    config = cfgPath is null ? ServerConfig.Defaults(overrides) : ServerConfig.Load(cfgPath, overrides);
+}
+catch (ConfigException e)
+{
+    Log.Fatal("Invalid configuration: {Message}", e.Message);
+    Log.CloseAndFlush();
+    return 2;
+}
+
+try
+{
+    var builder = Host.CreateApplicationBuilder();
+    builder.Services.AddSerilog();
+    builder.Services.AddSingleton(config);
+    builder.Services.AddHostedService<CoordServerHost>();
+    builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+    using var host = builder.Build();
+    await host.RunAsync();
+    return 0;
+}
+catch (Exception e)
+{
+    Log.Fatal(e, "Coord server failed");
+    return 1;
+}
+finally
+{
+    Log.CloseAndFlush();
+}

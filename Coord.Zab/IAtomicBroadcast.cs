@@ -1,0 +1,28 @@
+using Coord.Protocol.Records;
+
+namespace Coord.Zab;
+
+/// <summary>Receives txns once they are committed, in zxid order. Called on the thread that drives the broadcast.</summary>
+public interface ICommitHandler
+{
+    void OnCommit(in TxnHeader header, ITxnRecord? txn, object? context);
+}
+
+/// <summary>
+/// The seam between request processing and replication. The server assigns zxids through <see cref="NextZxid"/>,
+/// proposes each txn in zxid order, and applies it to its tree only when <see cref="ICommitHandler.OnCommit"/>
+/// reports it committed. A standalone server is a quorum of one; an ensemble member implements the same interface
+/// with Zab's leader or follower protocol behind it.
+/// </summary>
+public interface IAtomicBroadcast
+{
+    /// <summary>Zxid of the last txn proposed (or recovered).</summary>
+    long LastProposedZxid { get; }
+
+    /// <summary>Allocates the next zxid for a txn about to be proposed.</summary>
+    long NextZxid();
+
+    /// <summary>Proposes a txn whose header carries a zxid from <see cref="NextZxid"/>; <paramref name="context"/>
+    /// is handed back with the commit (the pending client request).</summary>
+    void Propose(in TxnHeader header, ITxnRecord? txn, object? context);
+}
