@@ -10,13 +10,15 @@ namespace Coord.Server.Data;
 /// </summary>
 public sealed class DataNode
 {
-    private static readonly HashSet<string> NoChildren = new(StringComparer.Ordinal);
+    /// <summary>ZooKeeper's DataNode creates its child set with new HashSet&lt;&gt;(8); the capacity shapes the order
+    /// getChildren returns.</summary>
+    private const int JavaChildSetInitialCapacity = 8;
 
     public byte[] Data;
     public IReadOnlyList<Acl> Acl;
     public long Czxid, Mzxid, Ctime, Mtime, EphemeralOwner, Pzxid;
     public int Version, Cversion, Aversion;
-    private HashSet<string>? _children;
+    private JavaOrderedStringSet? _children;
 
     public DataNode(byte[] data, IReadOnlyList<Acl> acl, long czxid, long time, long ephemeralOwner)
     {
@@ -27,17 +29,17 @@ public sealed class DataNode
         EphemeralOwner = ephemeralOwner;
     }
 
-    public IReadOnlyCollection<string> Children => _children ?? NoChildren;
+    public IEnumerable<string> Children => _children?.Items ?? [];
     public int ChildCount => _children?.Count ?? 0;
+    public bool HasChild(string name) => _children is not null && _children.Contains(name);
 
-    public bool AddChild(string name) => (_children ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
+    /// <summary>Children in the order ZooKeeper returns them (Java HashSet iteration order).</summary>
+    public List<string> ChildrenInZooKeeperOrder() => _children?.JavaOrder() ?? [];
 
-    public bool RemoveChild(string name)
-    {
-        if (_children is null || !_children.Remove(name)) return false;
-        if (_children.Count == 0) _children = null;
-        return true;
-    }
+    public bool AddChild(string name) => (_children ??= new JavaOrderedStringSet(JavaChildSetInitialCapacity)).Add(name);
+
+    // The set is kept when it empties: Java keeps its grown capacity, which later orders must reflect.
+    public bool RemoveChild(string name) => _children is not null && _children.Remove(name);
 
     /// <summary>The Stat a client sees: containers and TTL nodes show ephemeralOwner 0.</summary>
     public Stat ToStat()

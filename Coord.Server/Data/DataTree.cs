@@ -19,7 +19,9 @@ public sealed class DataTree
     public const string ConfigZookeeper = "/zookeeper/config";
 
     private readonly Dictionary<string, DataNode> _nodes = new(StringComparer.Ordinal);
-    private readonly Dictionary<long, HashSet<string>> _ephemerals = [];
+    /// <summary>ZooKeeper keeps each session's ephemerals in a new HashSet&lt;String&gt;() (capacity 16).</summary>
+    private const int JavaEphemeralSetInitialCapacity = 16;
+    private readonly Dictionary<long, JavaOrderedStringSet> _ephemerals = [];
     private readonly HashSet<string> _containers = new(StringComparer.Ordinal);
     private readonly HashSet<string> _ttls = new(StringComparer.Ordinal);
 
@@ -49,8 +51,9 @@ public sealed class DataTree
         ApproximateDataSize += path.Length;
     }
 
-    public int NodeCount => _nodes.Count;
-    public IReadOnlyDictionary<long, HashSet<string>> Ephemerals => _ephemerals;
+    /// <summary>Node count as ZooKeeper reports it (srvr, mntr): its map holds the root twice, under "" and "/".</summary>
+    public int NodeCount => _nodes.Count + 1;
+    public IReadOnlyDictionary<long, JavaOrderedStringSet> Ephemerals => _ephemerals;
     public IReadOnlyCollection<string> Containers => _containers;
     public IReadOnlyCollection<string> Ttls => _ttls;
 
@@ -61,8 +64,9 @@ public sealed class DataTree
     public static bool IsSpecialPath(string path) =>
         path is RootPath or ProcZookeeper or QuotaZookeeper or ConfigZookeeper;
 
-    public IReadOnlyCollection<string> GetEphemerals(long sessionId) =>
-        _ephemerals.TryGetValue(sessionId, out var set) ? set : [];
+    /// <summary>A session's ephemerals in the order ZooKeeper's getEphemerals hands out (a clone of its HashSet).</summary>
+    public List<string> GetEphemerals(long sessionId) =>
+        _ephemerals.TryGetValue(sessionId, out var set) ? JavaHashOrder.AsCopied(set.JavaOrder()) : [];
 
     /// <summary>Descendants of a node, not counting the node itself (getAllChildrenNumber).</summary>
     public int CountDescendants(string path)
@@ -196,8 +200,9 @@ public sealed class DataTree
             Apply(hdr, type, rec, sub);
             rc.MultiResult.Add(type switch
             {
-                OpCode.Create => new OpResult { Type = OpCode.Create, Path = sub.Path },
-                OpCode.Create2 or OpCode.CreateTtl or OpCode.CreateContainer => new OpResult { Type = OpCode.Create2, Path = sub.Path, Stat = sub.Stat },
+                // ZooKeeper 3.8 reports a create2 inside a multi as a plain create result (path only).
+                OpCode.Create or OpCode.Create2 => new OpResult { Type = OpCode.Create, Path = sub.Path },
+                OpCode.CreateTtl or OpCode.CreateContainer => new OpResult { Type = OpCode.Create2, Path = sub.Path, Stat = sub.Stat },
                 OpCode.SetData => new OpResult { Type = OpCode.SetData, Stat = sub.Stat },
                 _ => new OpResult { Type = type },
             });
@@ -209,7 +214,7 @@ public sealed class DataTree
         string parentPath = PathUtils.Parent(path);
         string name = PathUtils.Name(path);
         var parent = GetNode(parentPath) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
-        if (parent.Children.Contains(name)) throw new KeeperException(KeeperErrorCode.NodeExists, path);
+        if (parent.HasChild(name)) throw new KeeperException(KeeperErrorCode.NodeExists, path);
         if (parentCVersion == -1) parentCVersion = parent.Cversion + 1;
         // A create replayed over a fuzzy snapshot may carry an older cversion; only move it forward.
         if (parentCVersion > parent.Cversion)
@@ -225,7 +230,7 @@ public sealed class DataTree
         else if (EphemeralType.IsTtl(ephemeralOwner)) _ttls.Add(path);
         else if (ephemeralOwner != 0)
         {
-            if (!_ephemerals.TryGetValue(ephemeralOwner, out var set)) _ephemerals[ephemeralOwner] = set = new HashSet<string>(StringComparer.Ordinal);
+            if (!_ephemerals.TryGetValue(ephemeralOwner, out var set)) _ephemerals[ephemeralOwner] = set = new JavaOrderedStringSet(JavaEphemeralSetInitialCapacity);
             set.Add(path);
         }
         var stat = node.ToStat();
@@ -250,7 +255,6 @@ public sealed class DataTree
         else if (owner != 0 && _ephemerals.TryGetValue(owner, out var set))
         {
             set.Remove(path);
-            if (set.Count == 0) _ephemerals.Remove(owner);
         }
         var processed = DataWatches.Trigger(path, EventType.NodeDeleted);
         ChildWatches.Trigger(path, EventType.NodeDeleted, processed);
@@ -280,13 +284,15 @@ public sealed class DataTree
 
     private void KillSession(long sessionId, long zxid, IReadOnlyList<string>? paths)
     {
-        IEnumerable<string> toDelete = paths is { Count: > 0 } ? paths
-            : _ephemerals.TryGetValue(sessionId, out var set) ? set.OrderBy(p => p, StringComparer.Ordinal).ToList() : [];
+        // ZooKeeper deletes the paths listed in the CloseSessionTxn, in that order; an old-format txn without the
+        // list falls back to the session's current ephemerals.
+        IReadOnlyList<string> toDelete = paths is { Count: > 0 } ? paths : GetEphemerals(sessionId);
         foreach (var p in toDelete)
         {
             try { DeleteNode(p, zxid); }
             catch (KeeperException) { /* already gone: nothing to do, as in DataTree.killSession */ }
         }
+        _ephemerals.Remove(sessionId);
     }
 
     // ---- Watch registration for reads (DataTree.getData/statNode/getChildren) ----

@@ -113,9 +113,10 @@ public static class FourLetterWords
                 return sb.ToString();
             case "wchs":
             {
-                int total = zk.Tree.DataWatches.Count + zk.Tree.ChildWatches.Count;
-                var watchers = zk.Tree.DataWatches.ByWatcher().Select(x => x.Watcher).Concat(zk.Tree.ChildWatches.ByWatcher().Select(x => x.Watcher)).Distinct().Count();
-                var paths = zk.Tree.DataWatches.ByPath().Select(x => x.Path).Concat(zk.Tree.ChildWatches.ByPath().Select(x => x.Path)).Distinct().Count();
+                // ZooKeeper's watch summaries cover the data-watch table only (exists, getData, addWatch).
+                int total = zk.Tree.DataWatches.Count;
+                var watchers = zk.Tree.DataWatches.ByWatcher().Count();
+                var paths = zk.Tree.DataWatches.PathCount;
                 sb.Append(CultureInfo.InvariantCulture, $"{watchers} connections watching {paths} paths\n");
                 sb.Append(CultureInfo.InvariantCulture, $"Total watches:{total}\n");
                 return sb.ToString();
@@ -123,8 +124,7 @@ public static class FourLetterWords
             case "wchc":
             {
                 var map = new SortedDictionary<long, SortedSet<string>>();
-                foreach (var wm in new[] { zk.Tree.DataWatches, zk.Tree.ChildWatches })
-                    foreach (var (w, paths) in wm.ByWatcher())
+                foreach (var (w, paths) in zk.Tree.DataWatches.ByWatcher())
                     {
                         long sid = (w as ServerCnxn)?.SessionId ?? 0;
                         if (!map.TryGetValue(sid, out var set)) map[sid] = set = new SortedSet<string>(StringComparer.Ordinal);
@@ -135,13 +135,12 @@ public static class FourLetterWords
                     sb.Append(CultureInfo.InvariantCulture, $"0x{sid:x}\n");
                     foreach (var p in paths) sb.Append('\t').Append(p).Append('\n');
                 }
-                return sb.ToString();
+                return sb.Append('\n').ToString();
             }
             case "wchp":
             {
                 var map = new SortedDictionary<string, SortedSet<long>>(StringComparer.Ordinal);
-                foreach (var wm in new[] { zk.Tree.DataWatches, zk.Tree.ChildWatches })
-                    foreach (var (p, ws) in wm.ByPath())
+                foreach (var (p, ws) in zk.Tree.DataWatches.ByPath())
                     {
                         if (!map.TryGetValue(p, out var set)) map[p] = set = [];
                         foreach (var w in ws) set.Add((w as ServerCnxn)?.SessionId ?? 0);
@@ -151,7 +150,7 @@ public static class FourLetterWords
                     sb.Append(p).Append('\n');
                     foreach (var sid in sids) sb.Append(CultureInfo.InvariantCulture, $"\t0x{sid:x}\n");
                 }
-                return sb.ToString();
+                return sb.Append('\n').ToString();
             }
             case "dump":
             {
@@ -167,7 +166,7 @@ public static class FourLetterWords
                 foreach (var (sid, paths) in zk.Tree.Ephemerals.OrderBy(kv => kv.Key))
                 {
                     sb.Append(CultureInfo.InvariantCulture, $"0x{sid:x}:\n");
-                    foreach (var p in paths.Order(StringComparer.Ordinal)) sb.Append('\t').Append(p).Append('\n');
+                    foreach (var p in paths.JavaOrder()) sb.Append('\t').Append(p).Append('\n');
                 }
                 sb.Append("Connections dump:\n");
                 sb.Append(CultureInfo.InvariantCulture, $"Connections Sets ({conns.Count(c => c.Established)}):\n");
@@ -178,9 +177,9 @@ public static class FourLetterWords
                 sb.Append("logdir_size: 0\n");
                 return sb.ToString();
             case "gtmk":
-                return "0\n";
+                return "306";
             case "stmk":
-                return "0\n";
+                return "";
             case "hash":
                 return "\n";
             case "mntr":

@@ -154,7 +154,7 @@ public sealed partial class ServerCnxn
             or OpCode.GetAcl or OpCode.Sync or OpCode.GetEphemerals or OpCode.GetAllChildrenNumber or OpCode.SetAcl
             or OpCode.Multi or OpCode.MultiRead or OpCode.Reconfig or OpCode.CheckWatches or OpCode.RemoveWatches
             or OpCode.AddWatch or OpCode.DeleteContainer or OpCode.Auth or OpCode.SetWatches or OpCode.SetWatches2
-            or OpCode.Sasl or OpCode.Ping or OpCode.WhoAmI or OpCode.CloseSession => true,
+            or OpCode.Sasl or OpCode.Ping or OpCode.WhoAmI or OpCode.CloseSession or OpCode.CreateSession => true,
         _ => false,
     };
 }

@@ -27,7 +27,7 @@ public sealed partial class ZooKeeperServer
         if (req.Unknown)
         {
             // UnimplementedRequestProcessor: answer Unimplemented, then close the connection.
-            c.SendReplyHeaderOnly(req.Xid, Tree.LastProcessedZxid, (int)KeeperErrorCode.Unimplemented);
+            c.SendReplyHeaderOnly(req.Xid, -1, (int)KeeperErrorCode.Unimplemented);
             c.CloseAfterFlush();
             return;
         }
@@ -48,6 +48,19 @@ public sealed partial class ZooKeeperServer
                 return;
             case OpCode.CloseSession:
                 Submit(req);
+                return;
+            case OpCode.CreateSession:
+                // Only the server may create sessions; ZooKeeper answers a client's createSession op with
+                // MarshallingError through an error txn.
+                req.Body = MarshallingFailure.Instance;
+                Submit(req);
+                return;
+            case OpCode.Sasl:
+                // No SASL configured: ZooKeeper answers zxid 0, err 0 and a null token.
+                var sw = c.BeginFrame(out int sstart);
+                new ReplyHeader(req.Xid, 0, 0).Write(ref sw);
+                sw.WriteBuffer((byte[]?)null);
+                c.EndFrame(sstart);
                 return;
         }
         if (Request.IsWrite(req.Type))
@@ -194,9 +207,8 @@ public sealed partial class ZooKeeperServer
                     var all = Tree.GetEphemerals(c.SessionId);
                     var prefix = r.Path;
                     var list = string.IsNullOrWhiteSpace(prefix) || prefix.Trim() == "/"
-                        ? all.ToList()
+                        ? all
                         : all.Where(p => p.StartsWith(prefix, StringComparison.Ordinal)).ToList();
-                    list.Sort(StringComparer.Ordinal);
                     var w = c.BeginFrame(out int start);
                     new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
                     w.WriteStringVector(list);
@@ -207,6 +219,8 @@ public sealed partial class ZooKeeperServer
                 case OpCode.RemoveWatches:
                 {
                     var r = (PathTypeRequest)req.Body!;
+                    // 3.8's WatcherType.fromInt knows only Children (1), Data (2) and Any (3).
+                    if (r.Type is < 1 or > 3) throw new KeeperException(KeeperErrorCode.MarshallingError, r.Path);
                     bool found = req.Type == OpCode.CheckWatches ? ContainsWatch(r.Path, r.Type, c) : RemoveWatch(r.Path, r.Type, c);
                     if (!found) throw new KeeperException(KeeperErrorCode.NoWatcher, r.Path);
                     c.SendReplyHeaderOnly(req.Xid, zxid, 0);
@@ -218,7 +232,11 @@ public sealed partial class ZooKeeperServer
                     if (r.Type is not ((int)AddWatchMode.Persistent or (int)AddWatchMode.PersistentRecursive))
                         throw new KeeperException(KeeperErrorCode.MarshallingError, r.Path);
                     Tree.AddPersistentWatch(r.Path, c, recursive: r.Type == (int)AddWatchMode.PersistentRecursive);
-                    c.SendReplyHeaderOnly(req.Xid, zxid, 0);
+                    // The reply carries an ErrorResponse{err = 0} body.
+                    var w = c.BeginFrame(out int start);
+                    new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
+                    w.WriteInt(0);
+                    c.EndFrame(start);
                     return;
                 }
                 case OpCode.SetWatches:
@@ -234,16 +252,20 @@ public sealed partial class ZooKeeperServer
                 {
                     var w = c.BeginFrame(out int start);
                     new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
-                    w.WriteInt(c.AuthInfo.Count);
-                    foreach (var id in c.AuthInfo) new ClientInfo(id.Scheme, id.Ident).Write(ref w);
+                    var ids = AuthInfoInZooKeeperOrder(c.AuthInfo);
+                    w.WriteInt(ids.Count);
+                    foreach (var id in ids)
+                    {
+                        // digest identities are shown as the user name only.
+                        string user = id.Scheme == "digest" && id.Ident.IndexOf(':') is int colon and >= 0 ? id.Ident[..colon] : id.Ident;
+                        new ClientInfo(id.Scheme, user).Write(ref w);
+                    }
                     c.EndFrame(start);
                     return;
                 }
                 case OpCode.MultiRead:
                     ServeMultiRead(c, req, zxid);
                     return;
-                case OpCode.Sasl:
-                    throw new KeeperException(KeeperErrorCode.Unimplemented);
                 default:
                     throw new KeeperException(KeeperErrorCode.Unimplemented);
             }
@@ -254,46 +276,60 @@ public sealed partial class ZooKeeperServer
         }
     }
 
+    /// <summary>
+    /// multiRead: each getData/getChildren answered on its own (errors become ErrorResults). A write op inside makes
+    /// the whole reply MarshallingError, and — as ZooKeeper serialises its partly built response anyway — the
+    /// results gathered before it follow, then the end marker.
+    /// </summary>
     private void ServeMultiRead(ServerCnxn c, Request req, long zxid)
     {
         var m = (MultiRequest)req.Body!;
         var results = new List<OpResult>(m.Ops.Count);
+        int err = 0;
         foreach (var op in m.Ops)
         {
+            if (op.Type is not (OpCode.GetChildren or OpCode.GetData))
+            {
+                err = (int)KeeperErrorCode.MarshallingError;
+                break;
+            }
             try
             {
                 var r = op.PathWatch;
-                switch (op.Type)
+                var n = GetReadableNode(r.Path, c);
+                if (op.Type == OpCode.GetChildren)
                 {
-                    case OpCode.GetChildren:
-                    {
-                        var n = GetReadableNode(r.Path, c);
-                        if (r.Watch) Tree.AddChildWatch(r.Path, c);
-                        var children = n.Children.ToList();
-                        children.Sort(StringComparer.Ordinal);
-                        results.Add(new OpResult { Type = OpCode.GetChildren, Children = children });
-                        break;
-                    }
-                    case OpCode.GetData:
-                    {
-                        var n = GetReadableNode(r.Path, c);
-                        if (r.Watch) Tree.AddDataWatch(r.Path, c);
-                        results.Add(new OpResult { Type = OpCode.GetData, Data = n.Data, Stat = n.ToStat() });
-                        break;
-                    }
-                    default:
-                        throw new KeeperException(KeeperErrorCode.MarshallingError);
+                    if (r.Watch) Tree.AddChildWatch(r.Path, c);
+                    results.Add(new OpResult { Type = OpCode.GetChildren, Children = n.ChildrenInZooKeeperOrder() });
+                }
+                else
+                {
+                    if (r.Watch) Tree.AddDataWatch(r.Path, c);
+                    results.Add(new OpResult { Type = OpCode.GetData, Data = n.Data, Stat = n.ToStat() });
                 }
             }
-            catch (KeeperException e) when (e.Code != KeeperErrorCode.MarshallingError)
+            catch (KeeperException e)
             {
                 results.Add(OpResult.Error(e.Code));
             }
         }
         var w = c.BeginFrame(out int start);
-        new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
+        new ReplyHeader(req.Xid, zxid, err).Write(ref w);
         MultiResponse.Write(ref w, results);
         c.EndFrame(start);
+    }
+
+    /// <summary>ZooKeeper keeps a connection's ids in a hash set and whoAmI lists them in its iteration order
+    /// (Id.hashCode = 37 × (37 × 17 + scheme.hashCode()) + id.hashCode()).</summary>
+    private static List<Id> AuthInfoInZooKeeperOrder(List<Id> ids)
+    {
+        var items = new List<(Id, int, long)>(ids.Count);
+        for (int i = 0; i < ids.Count; i++)
+        {
+            int h = unchecked(37 * (37 * 17 + JavaHashOrder.StringHash(ids[i].Scheme)) + JavaHashOrder.StringHash(ids[i].Ident));
+            items.Add((ids[i], h, i));
+        }
+        return JavaHashOrder.Order(items, JavaHashOrder.Capacity(16, ids.Count));
     }
 
     private DataNode GetReadableNode(string path, ServerCnxn c)
@@ -303,22 +339,8 @@ public sealed partial class ZooKeeperServer
         return n;
     }
 
-    /// <summary>Children in a stable order. ZooKeeper sends its HashSet's order, which clients must not rely on;
-    /// sorted order costs little and makes output reproducible.</summary>
-    private static void WriteChildren(ref JuteWriter w, DataNode n)
-    {
-        var children = n.Children;
-        if (children.Count <= 1)
-        {
-            w.WriteStringVector(children);
-            return;
-        }
-        var arr = new string[children.Count];
-        int i = 0;
-        foreach (var ch in children) arr[i++] = ch;
-        Array.Sort(arr, StringComparer.Ordinal);
-        w.WriteStringVector(arr);
-    }
+    /// <summary>Children in the order ZooKeeper sends them (its HashSet's iteration order).</summary>
+    private static void WriteChildren(ref JuteWriter w, DataNode n) => w.WriteStringVector(n.ChildrenInZooKeeperOrder());
 
     private static string MaskDigest(string id)
     {

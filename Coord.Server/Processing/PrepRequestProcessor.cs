@@ -34,6 +34,7 @@ public sealed class PrepRequestProcessor(DataTree tree, SessionTracker sessions,
         req.Hdr = new TxnHeader(req.SessionId, req.Xid, zxid, now, type);
         try
         {
+            if (req.Body is Network.MarshallingFailure) throw new KeeperException(KeeperErrorCode.MarshallingError);
             switch (type)
             {
                 case OpCode.CreateSession:
@@ -43,14 +44,12 @@ public sealed class PrepRequestProcessor(DataTree tree, SessionTracker sessions,
                     req.Txn = PrepCloseSession(req.SessionId, zxid);
                     break;
                 case OpCode.Multi:
-                    if (req.Body is Network.MarshallingFailure) throw new KeeperException(KeeperErrorCode.MarshallingError);
                     req.Txn = PrepMulti(req, zxid);
                     break;
                 case OpCode.Reconfig:
                     CheckSession(req);
                     throw new KeeperException(KeeperErrorCode.ReconfigDisabled);
                 default:
-                    if (req.Body is Network.MarshallingFailure) throw new KeeperException(KeeperErrorCode.MarshallingError);
                     // deleteContainer comes from the container manager with no session, as in ZooKeeper.
                     if (type != OpCode.DeleteContainer) CheckSession(req);
                     req.Txn = PrepOne(type, req.Body!, req, zxid);
@@ -110,6 +109,8 @@ public sealed class PrepRequestProcessor(DataTree tree, SessionTracker sessions,
             }
             case OpCode.DeleteContainer:
             {
+                // Only the container manager may delete containers; ZooKeeper answers a client's request with BadArguments.
+                if (req.Cnxn is not null) throw new KeeperException(KeeperErrorCode.BadArguments);
                 var path = (string)body;
                 var node = GetRecordForPath(path);
                 if (node.ChildCount > 0) throw new KeeperException(KeeperErrorCode.NotEmpty, path);
@@ -219,11 +220,13 @@ public sealed class PrepRequestProcessor(DataTree tree, SessionTracker sessions,
     private ITxnRecord PrepCloseSession(long sessionId, long zxid)
     {
         // The paths to delete are the session's ephemerals plus pending creates of them, minus pending deletes.
-        var paths = new SortedSet<string>(tree.GetEphemerals(sessionId), StringComparer.Ordinal);
+        // Kept in ZooKeeper's order (a clone of the session's HashSet, then pending creates) so that watchers see the
+        // NodeDeleted events in the same order.
+        var paths = tree.GetEphemerals(sessionId);
         foreach (var cr in _outstanding)
         {
             if (cr.Stat is null) paths.Remove(cr.Path);
-            else if (cr.Stat.Value.EphemeralOwner == sessionId) paths.Add(cr.Path);
+            else if (cr.Stat.Value.EphemeralOwner == sessionId && !paths.Contains(cr.Path)) paths.Add(cr.Path);
         }
         foreach (var path in paths)
         {
@@ -240,7 +243,7 @@ public sealed class PrepRequestProcessor(DataTree tree, SessionTracker sessions,
         }
         var s = sessions.Get(sessionId);
         if (s is not null) s.IsClosing = true;
-        return new CloseSessionTxn(paths.ToList());
+        return new CloseSessionTxn(paths);
     }
 
     /// <summary>
@@ -251,6 +254,9 @@ public sealed class PrepRequestProcessor(DataTree tree, SessionTracker sessions,
     private ITxnRecord PrepMulti(Request req, long zxid)
     {
         var multi = (MultiRequest)req.Body!;
+        // A read op inside a write multi is not a txn: the whole request fails.
+        foreach (var op in multi.Ops)
+            if (op.Type is OpCode.GetData or OpCode.GetChildren) throw new KeeperException(KeeperErrorCode.MarshallingError);
         var txns = new List<(int, ITxnRecord)>(multi.Ops.Count);
         KeeperException? failed = null;
         int mark = _outstanding.Count;

@@ -39,6 +39,14 @@ public sealed partial class ZooKeeperServer
             return;
         }
         var session = Sessions.Get(cr.SessionId);
+        // ZooKeeper closes the session's current connection before it looks at the password.
+        if (session?.Owner is ServerCnxn previous && !ReferenceEquals(previous, c))
+        {
+            session.Owner = null;
+            previous.SessionId = 0;
+            Tree.RemoveWatcher(previous);
+            previous.CloseAfterFlush();
+        }
         if (session is null || session.IsClosing || !SessionTracker.CheckPassword(cr.SessionId, cr.Passwd))
         {
             _log.LogInformation("Invalid session 0x{Session:x} for client {Remote}, probably expired", cr.SessionId, c.Remote);
@@ -48,12 +56,6 @@ public sealed partial class ZooKeeperServer
         }
         session.TimeoutMs = timeout;
         Sessions.Touch(session.Id);
-        if (session.Owner is ServerCnxn old && !ReferenceEquals(old, c))
-        {
-            old.SessionId = 0;
-            Tree.RemoveWatcher(old);
-            old.CloseAfterFlush();
-        }
         session.Owner = c;
         c.SessionId = session.Id;
         SendConnectResponse(c, valid: true);

@@ -119,7 +119,7 @@ class Normalizer:
         return "(" + " ".join(parts) + ")"
 
 
-def fmt_args(name, a):
+def fmt_args(name, a, norm=None):
     """Human-readable request description."""
     parts = []
     for key in ("path", "prefixPath"):
@@ -138,12 +138,12 @@ def fmt_args(name, a):
         elif key == "auth":
             parts.append(f"auth={fmt_data(val if not isinstance(val, str) else val.encode())}")
         elif key == "relativeZxid":
-            parts.append("relZxid=<" + str(val) + ">")
+            parts.append("relZxid=" + (norm.zxid(val) if norm else str(val)))
         else:
             parts.append(f"{key}={val}")
     s = name + (" " + " ".join(parts) if parts else "")
     if "ops" in a:
-        s += " [" + "; ".join(fmt_args(o[0], o[1]) for o in a["ops"]) + "]"
+        s += " [" + "; ".join(fmt_args(o[0], o[1], norm) for o in a["ops"]) + "]"
     return s
 
 
@@ -189,7 +189,16 @@ class OSession:
         try:
             self.s.send_frame(self.s.connect_request(timeout_ms, session_id, passwd, last_zxid,
                                                      read_only, with_read_only, protocol_version))
-            frame = self.s.read_frame(REPLY_TIMEOUT)
+        except z.ConnectionClosed:
+            self._log(f"{self.label} {desc} -> CLOSED")
+            return None
+        return self.await_connect_response(desc)
+
+    def await_connect_response(self, desc, wait=REPLY_TIMEOUT):
+        """Read one frame as a ConnectResponse, record it, and adopt the
+        session it names (so that teardown closes it)."""
+        try:
+            frame = self.s.read_frame(wait)
             resp = self.s._parse_connect_response(frame)
         except z.ConnectionClosed:
             self._log(f"{self.label} {desc} -> CLOSED")
@@ -197,11 +206,15 @@ class OSession:
         except z.Timeout:
             self._log(f"{self.label} {desc} -> NO REPLY")
             return None
+        except z.DecodeError as e:
+            self._log(f"{self.label} {desc} -> undecodable ConnectResponse {e}")
+            return None
         if resp["timeOut"] > 0:
-            if self.session_id == 0:
+            if self.session_id == 0 and resp["sessionId"] not in self.t.norm.labels:
                 self.t.norm.labels[resp["sessionId"]] = self.label
-            self.session_id = resp["sessionId"]
-            self.passwd = resp["passwd"]
+            if self.session_id == 0:
+                self.session_id = resp["sessionId"]
+                self.passwd = resp["passwd"]
             self.established = True
             self.close_sent = False
         line = (f"{self.label} {desc} -> proto={resp['protocolVersion']} timeout={resp['timeOut']} "
@@ -269,6 +282,8 @@ class OSession:
 
     def _fix(self, name, args):
         a = dict(args)
+        if self.chroot:
+            return a   # paths are relative to the chroot; zkwire prefixes it
         for key in ("path", "prefixPath"):
             if key in a:
                 a[key] = self.t.p(a[key])
@@ -284,7 +299,8 @@ class OSession:
         """Send one request, wait for its reply, record both.  Returns the
         zkwire.Reply or None (closed / no reply)."""
         args = self._fix(name, args)
-        desc = fmt_args(name, args)
+        _mask = tuple(_mask) + history_mask(args.get("path"), self.chroot)
+        desc = fmt_args(name, args, self.t.norm)
         if xid is not None:
             desc += f" xid={xid}"
         if self.s is None or self.s.closed:
@@ -338,7 +354,7 @@ class OSession:
                 self._log(f"{self.label} pipeline send -> CLOSED")
                 break
             xids.append(x)
-            descs.setdefault(x, []).append(fmt_args(name, args))
+            descs.setdefault(x, []).append(fmt_args(name, args, self.t.norm))
         self._log(f"{self.label} pipeline sent {len(xids)}")
         remaining = list(xids)
         results = []
@@ -382,6 +398,25 @@ class OSession:
         reply, or the connection closing."""
         if self.s is None or self.s.closed:
             self._log(f"{self.label} probe -> CLOSED")
+            return False
+        # first collect replies to requests already sent (raw frames register
+        # them in s.pending), so that the ping never races a pending close
+        try:
+            while self.s.pending:
+                msg = self.s.read_message(wait)
+                if msg.kind == "event":
+                    continue
+                self._flush_events()
+                self._log(f"{self.label} <- {self.fmt_reply(msg)}")
+        except z.ConnectionClosed:
+            self._flush_events()
+            self._log(f"{self.label} probe -> CLOSED")
+            return False
+        except z.Timeout:
+            self._log(f"{self.label} probe -> NO REPLY to {len(self.s.pending)} pending")
+            self.s.pending.clear()
+        except z.DecodeError as e:
+            self._log(f"{self.label} probe -> undecodable {e}")
             return False
         try:
             x = self.s.send("ping")
@@ -502,6 +537,18 @@ class OSession:
         return self.op("closeSession")
 
 
+def history_mask(path, chroot=""):
+    """Stat fields of "/" and "/zookeeper" that depend on everything the
+    server ever did, not on the scenario: masked automatically."""
+    if chroot or path is None:
+        return ()
+    if path in ("/", ""):
+        return ("cversion", "pzxid", "numChildren", "children")
+    if path == "/zookeeper":
+        return ("cversion", "pzxid")
+    return ()
+
+
 # multi sub-op builders (paths relative to the scenario root like everything else)
 def m_create(path, data=b"", acl=None, flags=0):
     return ("create", dict(path=path, data=data, acl=z.OPEN_ACL_UNSAFE if acl is None else acl, flags=flags))
@@ -543,7 +590,7 @@ def m_ls(path):
 # scenario context
 
 
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\ufff0-\uffff]")
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\ufff0-\uffff]")
 _RUNS = re.compile(r"(.)\1{23,}")
 
 
@@ -749,6 +796,10 @@ def normalize_4lw(word, out, t):
         return [re.sub(r"[0-9]+", "N", ln) for ln in lines]
     if word in ("wchs",):
         return [re.sub(r"[0-9]+", "N", ln) for ln in lines]
+    if word == "hash":
+        body = [ln for ln in lines if ln]
+        ok = all(re.fullmatch(r"[0-9a-f]+: -?[0-9]+", ln) for ln in body)
+        return [f"<zxid-hex>: <digest> lines, all well-formed={ok}, any={bool(body)}"]
     if word in ("wchc", "wchp"):
         # keep only lines about our scenario's paths and sessions; map sids to labels
         inv = {f"0x{sid:x}": lab for sid, lab in t.norm.labels.items()}
@@ -761,27 +812,38 @@ def normalize_4lw(word, out, t):
                 res.append(("\t" if ln.startswith("\t") else "") + (s.replace(t.root, "R") if s.startswith(t.root) else "<other-path>"))
             else:
                 res.append(ln)
-        # collapse foreign entries so that other clients of the server do not matter
-        out2 = []
+        # blocks "key\n\titem..." come in hash order: sort blocks and items;
+        # drop blocks about other clients so that they do not matter
+        blocks, cur = [], None
         for ln in res:
-            if "<other" in ln and out2 and out2[-1] == ln:
+            if not ln.strip():
+                cur = None
                 continue
-            out2.append(ln)
+            if ln.startswith("\t"):
+                if cur is not None:
+                    cur[1].append(ln)
+            else:
+                cur = (ln, [])
+                blocks.append(cur)
+        out2 = []
+        for key, items in sorted(blocks):
+            items = sorted(i for i in items if "<other" not in i)
+            if "<other" in key or not items:
+                continue
+            out2.append(key)
+            out2.extend(items)
         return out2
-    if word in ("cons", "dump", "hash"):
+    if word in ("cons", "dump"):
         # structure only: line shapes with numbers, addresses and ids masked
         shapes = []
         for ln in lines:
             s = re.sub(r"0x[0-9a-f]+", "HEX", ln)
             s = re.sub(r"/[0-9.]+:[0-9]+", "ADDR", s)
             s = re.sub(r"(expire at ).*(:)$", r"\1DATE\2", s)
+            s = re.sub(r"lop=[A-Z]+", "lop=OP", s)
             s = re.sub(r"[0-9]+", "N", s)
             shapes.append(s)
-        uniq = []
-        for s in shapes:
-            if s not in uniq:
-                uniq.append(s)
-        return uniq
+        return sorted(set(shapes))
     return [re.sub(r"[0-9]+", "N", ln) for ln in lines]
 
 

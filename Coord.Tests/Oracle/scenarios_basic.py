@@ -336,7 +336,7 @@ def exists_variants(t):
     s.exists("/a")
     s.exists("/b")
     s.exists("/a/b/c")
-    s.exists(Abs("/zookeeper"), )
+    s.exists(Abs("/zookeeper"))
     s.exists(Abs("/zookeeper/quota"))
     s.exists(Abs("noslash"))
     s.exists("/a/")

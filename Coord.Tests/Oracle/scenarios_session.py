@@ -84,16 +84,23 @@ def close_session_basic(t):
 
 @scenario()
 def close_session_then_request(t):
-    """requests pipelined after closeSession"""
+    """a read sent after the closeSession reply: the connection is already closing"""
     s = t.session()
-    s.pipeline([("closeSession", {}), ("exists", dict(path="", watch=False)), ("ping", {})])
+    s.close()
+    s.exists("", watch=False)
 
 
 @scenario()
-def close_session_twice_pipelined(t):
-    """two closeSession requests back to back"""
-    s = t.session()
-    s.pipeline([("closeSession", {}), ("closeSession", {})])
+def close_session_other_sessions_unaffected(t):
+    """closing one session leaves another session's ephemerals and watches alone"""
+    s1, s2 = t.session(), t.session()
+    s1.create("/e1", flags=z.EPHEMERAL)
+    s2.create("/e2", flags=z.EPHEMERAL)
+    s2.get("/e1", watch=True)
+    s1.get("/e2", watch=True)
+    s1.close()
+    s2.ls2("")
+    s2.ephemerals()
 
 
 @scenario()
@@ -119,7 +126,8 @@ def reconnect_wrong_password(t):
     s1.create("/e", flags=z.EPHEMERAL)
     s2.reconnect(session_id=s1.session_id, passwd=b"\x00" * 16, desc="reconnect-as-s1-wrong-pw")
     s1.exists("/e")
-    s1.ping()
+    s1.reconnect()
+    s1.exists("/e")
 
 
 @scenario()
@@ -376,7 +384,7 @@ def ping_variants(t):
     s = t.session()
     s.create("/a")
     s.ping()
-    s.op("ping", xid=9)
+    s.op("ping", xid=9, _timeout=1.0)
     s.ping()
 
 

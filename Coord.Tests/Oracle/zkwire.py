@@ -529,7 +529,7 @@ class Session:
         xid, zxid, err = r.int(), r.long(), r.int()
         if zxid > self.last_zxid:
             self.last_zxid = zxid
-        if xid == XID_NOTIFICATION:
+        if xid == XID_NOTIFICATION and not any(p[0] == XID_NOTIFICATION for p in self.pending):
             try:
                 ev = dict(type=r.int(), state=r.int(), path=self._chroot_out(r.string()))
                 return Reply("event", xid, zxid, err, op="notification", body=ev,
@@ -551,7 +551,7 @@ class Session:
                 derr = str(e)
                 body = {}
         if self.chroot:
-            if "path" in body and name != "sync":
+            if "path" in body:
                 body["path"] = self._chroot_out(body["path"])
             if "ephemerals" in body and body["ephemerals"] is not None:
                 body["ephemerals"] = [self._chroot_out(p) for p in body["ephemerals"]]
