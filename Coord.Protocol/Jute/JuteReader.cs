@@ -76,8 +76,9 @@ public ref struct JuteReader
         return s;
     }
 
-    /// <summary>Reads a ustring that must be present; a null string becomes "" (ZooKeeper's paths are never null on the wire from real clients).</summary>
-    public string ReadPath() => ReadString() ?? string.Empty;
+    /// <summary>Reads a ustring that must be present: a null path fails to decode, which ZooKeeper answers with
+    /// MarshallingError.</summary>
+    public string ReadPath() => ReadString() ?? throw new JuteException("null path");
 
     /// <summary>Reads a buffer; null when the length is -1.</summary>
     public byte[]? ReadBuffer()

@@ -25,26 +25,26 @@ public interface ITxnRecord
 }
 
 /// <summary>class CreateTxn { ustring path; buffer data; vector&lt;ACL&gt; acl; boolean ephemeral; int parentCVersion; }</summary>
-public sealed record CreateTxn(string Path, byte[] Data, IReadOnlyList<Acl> AclList, bool Ephemeral, int ParentCVersion) : ITxnRecord
+public sealed record CreateTxn(string Path, byte[]? Data, IReadOnlyList<Acl> AclList, bool Ephemeral, int ParentCVersion) : ITxnRecord
 {
     public static CreateTxn Read(ref JuteReader r) =>
-        new(r.ReadPath(), r.ReadBuffer() ?? [], Acl.ReadList(ref r) ?? [], r.ReadBool(), r.ReadInt());
+        new(r.ReadPath(), r.ReadBuffer(), Acl.ReadList(ref r) ?? [], r.ReadBool(), r.ReadInt());
     public void Write(ref JuteWriter w) { w.WriteString(Path); w.WriteBuffer(Data); Acl.WriteList(ref w, AclList); w.WriteBool(Ephemeral); w.WriteInt(ParentCVersion); }
 }
 
 /// <summary>class CreateTTLTxn { ustring path; buffer data; vector&lt;ACL&gt; acl; int parentCVersion; long ttl; }</summary>
-public sealed record CreateTtlTxn(string Path, byte[] Data, IReadOnlyList<Acl> AclList, int ParentCVersion, long Ttl) : ITxnRecord
+public sealed record CreateTtlTxn(string Path, byte[]? Data, IReadOnlyList<Acl> AclList, int ParentCVersion, long Ttl) : ITxnRecord
 {
     public static CreateTtlTxn Read(ref JuteReader r) =>
-        new(r.ReadPath(), r.ReadBuffer() ?? [], Acl.ReadList(ref r) ?? [], r.ReadInt(), r.ReadLong());
+        new(r.ReadPath(), r.ReadBuffer(), Acl.ReadList(ref r) ?? [], r.ReadInt(), r.ReadLong());
     public void Write(ref JuteWriter w) { w.WriteString(Path); w.WriteBuffer(Data); Acl.WriteList(ref w, AclList); w.WriteInt(ParentCVersion); w.WriteLong(Ttl); }
 }
 
 /// <summary>class CreateContainerTxn { ustring path; buffer data; vector&lt;ACL&gt; acl; int parentCVersion; }</summary>
-public sealed record CreateContainerTxn(string Path, byte[] Data, IReadOnlyList<Acl> AclList, int ParentCVersion) : ITxnRecord
+public sealed record CreateContainerTxn(string Path, byte[]? Data, IReadOnlyList<Acl> AclList, int ParentCVersion) : ITxnRecord
 {
     public static CreateContainerTxn Read(ref JuteReader r) =>
-        new(r.ReadPath(), r.ReadBuffer() ?? [], Acl.ReadList(ref r) ?? [], r.ReadInt());
+        new(r.ReadPath(), r.ReadBuffer(), Acl.ReadList(ref r) ?? [], r.ReadInt());
     public void Write(ref JuteWriter w) { w.WriteString(Path); w.WriteBuffer(Data); Acl.WriteList(ref w, AclList); w.WriteInt(ParentCVersion); }
 }
 
@@ -56,9 +56,9 @@ public sealed record DeleteTxn(string Path) : ITxnRecord
 }
 
 /// <summary>class SetDataTxn { ustring path; buffer data; int version; }</summary>
-public sealed record SetDataTxn(string Path, byte[] Data, int Version) : ITxnRecord
+public sealed record SetDataTxn(string Path, byte[]? Data, int Version) : ITxnRecord
 {
-    public static SetDataTxn Read(ref JuteReader r) => new(r.ReadPath(), r.ReadBuffer() ?? [], r.ReadInt());
+    public static SetDataTxn Read(ref JuteReader r) => new(r.ReadPath(), r.ReadBuffer(), r.ReadInt());
     public void Write(ref JuteWriter w) { w.WriteString(Path); w.WriteBuffer(Data); w.WriteInt(Version); }
 }
 

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Coord.Protocol;
@@ -80,11 +79,10 @@ public static class AuthenticationProviders
         return true;
     }
 
-    /// <summary>IPv4 dotted quad (each part 0..255) or an IPv6 literal, as IPAuthenticationProvider.addr2Bytes.</summary>
+    /// <summary>IPv4 dotted quad (each part 0..255), as 3.8's IPAuthenticationProvider.addr2Bytes; 3.8 rejects
+    /// IPv6 literals in ACLs.</summary>
     private static byte[]? AddrToBytes(string addr)
     {
-        if (addr.Contains(':'))
-            return IPAddress.TryParse(addr, out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? v6.GetAddressBytes() : null;
         var parts = addr.Split('.');
         if (parts.Length != 4) return null;
         var b = new byte[4];

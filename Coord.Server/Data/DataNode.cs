@@ -14,13 +14,14 @@ public sealed class DataNode
     /// getChildren returns.</summary>
     private const int JavaChildSetInitialCapacity = 8;
 
-    public byte[] Data;
+    /// <summary>Null when created or set with a null buffer; clients then read back null, as from ZooKeeper.</summary>
+    public byte[]? Data;
     public IReadOnlyList<Acl> Acl;
     public long Czxid, Mzxid, Ctime, Mtime, EphemeralOwner, Pzxid;
     public int Version, Cversion, Aversion;
     private JavaOrderedStringSet? _children;
 
-    public DataNode(byte[] data, IReadOnlyList<Acl> acl, long czxid, long time, long ephemeralOwner)
+    public DataNode(byte[]? data, IReadOnlyList<Acl> acl, long czxid, long time, long ephemeralOwner)
     {
         Data = data;
         Acl = acl;
@@ -46,7 +47,7 @@ public sealed class DataNode
     {
         int n = ChildCount;
         return new Stat(Czxid, Mzxid, Ctime, Mtime, Version, Cversion * 2 - n, Aversion,
-            EphemeralType.SessionOf(EphemeralOwner), Data.Length, n, Pzxid);
+            EphemeralType.SessionOf(EphemeralOwner), Data?.Length ?? 0, n, Pzxid);
     }
 
     public StatPersisted ToStatPersisted() =>

@@ -41,6 +41,8 @@ public sealed class DataTree
         AddSystemNode(ProcZookeeper, Acl.OpenAclUnsafe);
         AddSystemNode(QuotaZookeeper, Acl.OpenAclUnsafe);
         AddSystemNode(ConfigZookeeper, Acl.ReadAclUnsafe);
+        // ZooKeeper creates /zookeeper/config with aversion -1 (DataTree.addConfigNode).
+        _nodes[ConfigZookeeper].Aversion = -1;
     }
 
     private void AddSystemNode(string path, IReadOnlyList<Acl> acl)
@@ -209,7 +211,7 @@ public sealed class DataTree
         }
     }
 
-    private Stat CreateNode(string path, byte[] data, IReadOnlyList<Acl> acl, long ephemeralOwner, int parentCVersion, long zxid, long time)
+    private Stat CreateNode(string path, byte[]? data, IReadOnlyList<Acl> acl, long ephemeralOwner, int parentCVersion, long zxid, long time)
     {
         string parentPath = PathUtils.Parent(path);
         string name = PathUtils.Name(path);
@@ -225,7 +227,7 @@ public sealed class DataTree
         var node = new DataNode(data, acl, zxid, time, ephemeralOwner);
         parent.AddChild(name);
         _nodes[path] = node;
-        ApproximateDataSize += path.Length + data.Length;
+        ApproximateDataSize += path.Length + (data?.Length ?? 0);
         if (EphemeralType.IsContainer(ephemeralOwner)) _containers.Add(path);
         else if (EphemeralType.IsTtl(ephemeralOwner)) _ttls.Add(path);
         else if (ephemeralOwner != 0)
@@ -234,8 +236,8 @@ public sealed class DataTree
             set.Add(path);
         }
         var stat = node.ToStat();
-        DataWatches.Trigger(path, EventType.NodeCreated);
-        ChildWatches.Trigger(parentPath, EventType.NodeChildrenChanged);
+        DataWatches.Trigger(path, EventType.NodeCreated, acl);
+        ChildWatches.Trigger(parentPath, EventType.NodeChildrenChanged, parent.Acl);
         return stat;
     }
 
@@ -248,7 +250,7 @@ public sealed class DataTree
         _nodes.Remove(path);
         parent.RemoveChild(name);
         if (zxid > parent.Pzxid) parent.Pzxid = zxid;
-        ApproximateDataSize -= path.Length + node.Data.Length;
+        ApproximateDataSize -= path.Length + (node.Data?.Length ?? 0);
         long owner = node.EphemeralOwner;
         if (EphemeralType.IsContainer(owner)) _containers.Remove(path);
         else if (EphemeralType.IsTtl(owner)) _ttls.Remove(path);
@@ -256,21 +258,21 @@ public sealed class DataTree
         {
             set.Remove(path);
         }
-        var processed = DataWatches.Trigger(path, EventType.NodeDeleted);
-        ChildWatches.Trigger(path, EventType.NodeDeleted, processed);
-        ChildWatches.Trigger(parentPath, EventType.NodeChildrenChanged);
+        var processed = DataWatches.Trigger(path, EventType.NodeDeleted, node.Acl);
+        ChildWatches.Trigger(path, EventType.NodeDeleted, node.Acl, processed);
+        ChildWatches.Trigger(parentPath, EventType.NodeChildrenChanged, parent.Acl);
     }
 
-    private Stat SetData(string path, byte[] data, int version, long zxid, long time)
+    private Stat SetData(string path, byte[]? data, int version, long zxid, long time)
     {
         var node = GetNode(path) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
-        ApproximateDataSize += data.Length - node.Data.Length;
+        ApproximateDataSize += (data?.Length ?? 0) - (node.Data?.Length ?? 0);
         node.Data = data;
         node.Version = version;
         node.Mzxid = zxid;
         node.Mtime = time;
         var stat = node.ToStat();
-        DataWatches.Trigger(path, EventType.NodeDataChanged);
+        DataWatches.Trigger(path, EventType.NodeDataChanged, node.Acl);
         return stat;
     }
 
@@ -300,12 +302,15 @@ public sealed class DataTree
     public void AddDataWatch(string path, IWatcher w) => DataWatches.AddWatch(NormalizeWatchPath(path), w);
     public void AddChildWatch(string path, IWatcher w) => ChildWatches.AddWatch(NormalizeWatchPath(path), w);
 
-    /// <summary>addWatch: persistent watches sit in both tables; recursive ones only in the data table.</summary>
+    /// <summary>addWatch: a persistent or recursive watch goes into both tables, replacing any one-shot watch of
+    /// the same client on that path (3.8 keeps one mode per client and path). A recursive watch in the child table
+    /// never fires NodeChildrenChanged, which is how 3.8 behaves.</summary>
     public void AddPersistentWatch(string path, IWatcher w, bool recursive)
     {
         path = NormalizeWatchPath(path);
-        DataWatches.AddWatch(path, w, recursive ? WatcherMode.PersistentRecursive : WatcherMode.Persistent);
-        if (!recursive) ChildWatches.AddWatch(path, w, WatcherMode.Persistent);
+        var mode = recursive ? WatcherMode.PersistentRecursive : WatcherMode.Persistent;
+        DataWatches.AddWatch(path, w, mode);
+        ChildWatches.AddWatch(path, w, mode);
     }
 
     private static string NormalizeWatchPath(string path) => path.Length == 0 ? RootPath : path;
@@ -323,20 +328,20 @@ public sealed class DataTree
         foreach (var path in req.DataWatches)
         {
             var node = GetNode(path);
-            if (node is null) w.Process(EventType.NodeDeleted, path);
-            else if (node.Mzxid > relativeZxid) w.Process(EventType.NodeDataChanged, path);
+            if (node is null) w.Process(EventType.NodeDeleted, path, null);
+            else if (node.Mzxid > relativeZxid) w.Process(EventType.NodeDataChanged, path, null);
             else DataWatches.AddWatch(path, w);
         }
         foreach (var path in req.ExistWatches)
         {
-            if (GetNode(path) is not null) w.Process(EventType.NodeCreated, path);
+            if (GetNode(path) is not null) w.Process(EventType.NodeCreated, path, null);
             else DataWatches.AddWatch(path, w);
         }
         foreach (var path in req.ChildWatches)
         {
             var node = GetNode(path);
-            if (node is null) w.Process(EventType.NodeDeleted, path);
-            else if (node.Pzxid > relativeZxid) w.Process(EventType.NodeChildrenChanged, path);
+            if (node is null) w.Process(EventType.NodeDeleted, path, null);
+            else if (node.Pzxid > relativeZxid) w.Process(EventType.NodeChildrenChanged, path, null);
             else ChildWatches.AddWatch(path, w);
         }
         foreach (var path in req.PersistentWatches)
@@ -345,7 +350,10 @@ public sealed class DataTree
             DataWatches.AddWatch(path, w, WatcherMode.Persistent);
         }
         foreach (var path in req.PersistentRecursiveWatches)
+        {
+            ChildWatches.AddWatch(path, w, WatcherMode.PersistentRecursive);
             DataWatches.AddWatch(path, w, WatcherMode.PersistentRecursive);
+        }
     }
 
     /// <summary>All nodes, for dumps and snapshots.</summary>

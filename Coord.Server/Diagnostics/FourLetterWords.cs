@@ -24,9 +24,13 @@ public static class FourLetterWords
 
     public static bool IsKnown(int code) => ByCode.ContainsKey(code);
 
-    public static void Execute(ZooKeeperServer zk, ServerCnxn c, int code)
+    public static readonly int Stmk = Code("stmk");
+
+    public static void Execute(ZooKeeperServer zk, ServerCnxn c, int code, long? traceMask = null)
     {
         var word = ByCode[code];
+        if (code == Stmk && traceMask is long mask && (zk.Config.FourLetterWhitelist.Contains("*") || zk.Config.FourLetterWhitelist.Contains(word)))
+            zk.TraceMask = mask;
         string text;
         if (!zk.Config.FourLetterWhitelist.Contains("*") && !zk.Config.FourLetterWhitelist.Contains(word))
             text = word + " is not executed because it is not in the whitelist.\n";
@@ -154,22 +158,33 @@ public static class FourLetterWords
             }
             case "dump":
             {
+                // SessionTracker and connection expiry queues as ExpiryQueue.dump prints them:
+                // "Sets (buckets)/(elements):", then per bucket "N expire at <date>:" and one tab-indented line per element.
+                long nowMono = zk.Sessions.MonotonicMs();
+                var buckets = zk.Sessions.Sessions.GroupBy(s => s.ExpireAtMs).OrderBy(g => g.Key).ToList();
                 sb.Append("SessionTracker dump:\n");
-                sb.Append(CultureInfo.InvariantCulture, $"Session Sets ({zk.Sessions.Count}):\n");
-                foreach (var g in zk.Sessions.Sessions.GroupBy(s => s.ExpireAtMs).OrderBy(g => g.Key))
+                sb.Append(CultureInfo.InvariantCulture, $"Session Sets ({buckets.Count})/({zk.Sessions.Count}):\n");
+                foreach (var g in buckets)
                 {
-                    sb.Append(CultureInfo.InvariantCulture, $"{g.Count()} expire at {DateTimeOffset.UtcNow:ddd MMM dd HH:mm:ss} UTC {DateTimeOffset.UtcNow.Year}:\n");
+                    sb.Append(CultureInfo.InvariantCulture, $"{g.Count()} expire at {JavaDate(DateTimeOffset.UtcNow.AddMilliseconds(g.Key - nowMono))}:\n");
                     foreach (var s in g) sb.Append(CultureInfo.InvariantCulture, $"\t0x{s.Id:x}\n");
                 }
                 sb.Append("ephemeral nodes dump:\n");
-                sb.Append(CultureInfo.InvariantCulture, $"Sessions with Ephemerals ({zk.Tree.Ephemerals.Count}):\n");
-                foreach (var (sid, paths) in zk.Tree.Ephemerals.OrderBy(kv => kv.Key))
+                var withEphemerals = zk.Tree.Ephemerals.Where(kv => kv.Value.Count > 0).OrderBy(kv => kv.Key).ToList();
+                sb.Append(CultureInfo.InvariantCulture, $"Sessions with Ephemerals ({withEphemerals.Count}):\n");
+                foreach (var (sid, paths) in withEphemerals)
                 {
                     sb.Append(CultureInfo.InvariantCulture, $"0x{sid:x}:\n");
                     foreach (var p in paths.JavaOrder()) sb.Append('\t').Append(p).Append('\n');
                 }
                 sb.Append("Connections dump:\n");
-                sb.Append(CultureInfo.InvariantCulture, $"Connections Sets ({conns.Count(c => c.Established)}):\n");
+                var all = conns.Append(self).ToList();
+                sb.Append(CultureInfo.InvariantCulture, $"Connections Sets ({all.Count})/({all.Count}):\n");
+                foreach (var c in all)
+                {
+                    sb.Append(CultureInfo.InvariantCulture, $"1 expire at {JavaDate(DateTimeOffset.UtcNow.AddMilliseconds(Math.Max(c.SessionTimeoutMs, zk.Config.TickTimeMs)))}:\n");
+                    sb.Append(CultureInfo.InvariantCulture, $"\tip: /{c.RemoteIp}:{c.Remote.Port} sessionId: 0x{c.SessionId:x}\n");
+                }
                 return sb.ToString();
             }
             case "dirs":
@@ -177,9 +192,9 @@ public static class FourLetterWords
                 sb.Append("logdir_size: 0\n");
                 return sb.ToString();
             case "gtmk":
-                return "306";
+                return zk.TraceMask.ToString(CultureInfo.InvariantCulture);
             case "stmk":
-                return "";
+                return zk.TraceMask.ToString(CultureInfo.InvariantCulture);
             case "hash":
                 return "\n";
             case "mntr":
@@ -188,41 +203,76 @@ public static class FourLetterWords
         return "";
     }
 
+    /// <summary>java.util.Date.toString: "EEE MMM dd HH:mm:ss zzz yyyy".</summary>
+    private static string JavaDate(DateTimeOffset t) =>
+        t.UtcDateTime.ToString("ddd MMM dd HH:mm:ss 'UTC' yyyy", CultureInfo.InvariantCulture);
+
+    /// <summary>The four-letter operation names ZooKeeper's FinalRequestProcessor records as lastOp.</summary>
+    private static string LastOpName(int op) => op switch
+    {
+        Protocol.OpCode.Create or Protocol.OpCode.Create2 or Protocol.OpCode.CreateContainer or Protocol.OpCode.CreateTtl => "CREA",
+        Protocol.OpCode.Delete => "DELE", Protocol.OpCode.SetData => "SETD", Protocol.OpCode.GetData => "GETD",
+        Protocol.OpCode.Exists => "EXIS", Protocol.OpCode.GetChildren => "GETC", Protocol.OpCode.GetChildren2 => "GETC",
+        Protocol.OpCode.GetAcl => "GETA", Protocol.OpCode.SetAcl => "SETA", Protocol.OpCode.Sync => "SYNC",
+        Protocol.OpCode.Ping => "PING", Protocol.OpCode.Multi => "MULT", Protocol.OpCode.MultiRead => "MLTR",
+        Protocol.OpCode.CheckWatches => "CHKW", Protocol.OpCode.RemoveWatches => "REMW", Protocol.OpCode.AddWatch => "ADDW",
+        Protocol.OpCode.SetWatches or Protocol.OpCode.SetWatches2 => "SETW", Protocol.OpCode.GetEphemerals => "GETE",
+        Protocol.OpCode.GetAllChildrenNumber => "GETACN", Protocol.OpCode.WhoAmI => "HOMI", Protocol.OpCode.CloseSession => "CLOS",
+        Protocol.OpCode.CreateSession => "SESS", Protocol.OpCode.Reconfig => "RECO", Protocol.OpCode.Check => "CHEC",
+        _ => "NA",
+    };
+
     private static void AppendConnection(StringBuilder sb, ServerCnxn c, bool brief)
     {
         sb.Append(CultureInfo.InvariantCulture, $" /{c.RemoteIp}:{c.Remote.Port}[{(c.Established ? 1 : 0)}](queued={c.Outstanding},recved={c.PacketsReceived},sent={c.PacketsSent}");
         if (!brief && c.Established)
         {
-            sb.Append(CultureInfo.InvariantCulture, $",sid=0x{c.SessionId:x},lop={c.LastOp},est={c.EstablishedAt.ToUnixTimeMilliseconds()},to={c.SessionTimeoutMs},lcxid=0x{c.LastCxid:x},lzxid=0x{c.LastZxid:x},lresp={c.LastResponseAt.ToUnixTimeMilliseconds()},llat=0,minlat=0,avglat=0,maxlat=0");
+            sb.Append(CultureInfo.InvariantCulture, $",sid=0x{c.SessionId:x},lop={LastOpName(c.LastOp)},est={c.EstablishedAt.ToUnixTimeMilliseconds()},to={c.SessionTimeoutMs},lcxid=0x{c.LastCxid:x},lzxid=0x{c.LastZxid:x},lresp={Environment.TickCount64},llat=0,minlat=0,avglat=0,maxlat=0");
         }
         sb.Append(")\n");
     }
 
+    /// <summary>mntr's keys in ZooKeeper 3.8's order (from a reference capture), with whether each is a float.
+    /// Metrics Coord does not track report zero so that scrapers find every key they expect.</summary>
+    private static readonly (string Key, bool IsFloat)[] MntrKeys = LoadMntrKeys();
+
+    private static (string, bool)[] LoadMntrKeys()
+    {
+        using var s = typeof(FourLetterWords).Assembly.GetManifestResourceStream("mntr-keys.tsv")!;
+        using var r = new StreamReader(s);
+        var list = new List<(string, bool)>();
+        while (r.ReadLine() is { } line)
+        {
+            var parts = line.Split('\t');
+            if (parts.Length == 2) list.Add((parts[0], parts[1] == "f"));
+        }
+        return [.. list];
+    }
+
     private static string Mntr(ZooKeeperServer zk, int connections)
     {
+        var known = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["zk_version"] = Version,
+            ["zk_server_state"] = "standalone",
+            ["zk_avg_latency"] = zk.Stats.Avg.ToString("0.0###", CultureInfo.InvariantCulture),
+            ["zk_max_latency"] = zk.Stats.MaxLatencyMs.ToString(CultureInfo.InvariantCulture),
+            ["zk_min_latency"] = zk.Stats.Min.ToString(CultureInfo.InvariantCulture),
+            ["zk_packets_received"] = zk.Stats.PacketsReceived.ToString(CultureInfo.InvariantCulture),
+            ["zk_packets_sent"] = zk.Stats.PacketsSent.ToString(CultureInfo.InvariantCulture),
+            ["zk_num_alive_connections"] = connections.ToString(CultureInfo.InvariantCulture),
+            ["zk_znode_count"] = zk.Tree.NodeCount.ToString(CultureInfo.InvariantCulture),
+            ["zk_watch_count"] = (zk.Tree.DataWatches.Count + zk.Tree.ChildWatches.Count).ToString(CultureInfo.InvariantCulture),
+            ["zk_ephemerals_count"] = zk.Tree.Ephemerals.Sum(kv => kv.Value.Count).ToString(CultureInfo.InvariantCulture),
+            ["zk_approximate_data_size"] = zk.Tree.ApproximateDataSize.ToString(CultureInfo.InvariantCulture),
+            ["zk_open_file_descriptor_count"] = (Directory.Exists("/proc/self/fd") ? Directory.GetFiles("/proc/self/fd").Length : 0).ToString(CultureInfo.InvariantCulture),
+            ["zk_max_file_descriptor_count"] = "1048576",
+            ["zk_global_sessions"] = zk.Sessions.Count.ToString(CultureInfo.InvariantCulture),
+            ["zk_uptime"] = ((long)(DateTimeOffset.UtcNow - zk.StartedAt).TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+        };
         var sb = new StringBuilder();
-        void Kv(string k, object v) => sb.Append(k).Append('\t').Append(Convert.ToString(v, CultureInfo.InvariantCulture)).Append('\n');
-        Kv("zk_version", Version);
-        Kv("zk_server_state", "standalone");
-        Kv("zk_avg_latency", zk.Stats.Avg.ToString("0.0####", CultureInfo.InvariantCulture));
-        Kv("zk_max_latency", zk.Stats.MaxLatencyMs);
-        Kv("zk_min_latency", zk.Stats.Min);
-        Kv("zk_packets_received", zk.Stats.PacketsReceived);
-        Kv("zk_packets_sent", zk.Stats.PacketsSent);
-        Kv("zk_num_alive_connections", connections);
-        Kv("zk_outstanding_requests", 0);
-        Kv("zk_znode_count", zk.Tree.NodeCount);
-        Kv("zk_watch_count", zk.Tree.DataWatches.Count + zk.Tree.ChildWatches.Count);
-        Kv("zk_ephemerals_count", zk.Tree.Ephemerals.Sum(kv => kv.Value.Count));
-        Kv("zk_approximate_data_size", zk.Tree.ApproximateDataSize);
-        Kv("zk_open_file_descriptor_count", Directory.Exists("/proc/self/fd") ? Directory.GetFiles("/proc/self/fd").Length : 0);
-        Kv("zk_max_file_descriptor_count", 1048576);
-        Kv("zk_global_sessions", zk.Sessions.Count);
-        Kv("zk_local_sessions", 0);
-        Kv("zk_uptime", (long)(DateTimeOffset.UtcNow - zk.StartedAt).TotalMilliseconds);
-        Kv("zk_last_client_response_size", -1);
-        Kv("zk_max_client_response_size", -1);
-        Kv("zk_min_client_response_size", -1);
+        foreach (var (key, isFloat) in MntrKeys)
+            sb.Append(key).Append('\t').Append(known.TryGetValue(key, out var v) ? v : isFloat ? "0.0" : "0").Append('\n');
         return sb.ToString();
     }
 }

@@ -37,8 +37,20 @@ public sealed partial class ServerCnxn
                         int word = FrameReader.ReadLength(buffer);
                         if (FourLetterWords.IsKnown(word))
                         {
+                            long? mask = null;
+                            if (word == FourLetterWords.Stmk)
+                            {
+                                // stmk carries an 8-byte trace mask after the word.
+                                if (buffer.Length < 12 && !result.IsCompleted) break;
+                                if (buffer.Length >= 12)
+                                {
+                                    var r = new JuteReader(buffer.Slice(4, 8));
+                                    mask = r.ReadLong();
+                                    buffer = buffer.Slice(8);
+                                }
+                            }
                             buffer = buffer.Slice(4);
-                            await _server.EnqueueAsync(new Request { Kind = RequestKind.FourLetterWord, Cnxn = this, Type = word }, ct).ConfigureAwait(false);
+                            await _server.EnqueueAsync(new Request { Kind = RequestKind.FourLetterWord, Cnxn = this, Type = word, Body = mask }, ct).ConfigureAwait(false);
                             stop = true;
                             _connectReceived = true; // nothing more is read from a 4lw connection
                             break;
@@ -128,6 +140,7 @@ public sealed partial class ServerCnxn
                 OpCode.SetWatches => SetWatchesRequest.Read(ref r, false),
                 OpCode.SetWatches2 => SetWatchesRequest.Read(ref r, true),
                 OpCode.Sasl => SaslToken.Read(ref r),
+                OpCode.CreateSession => r.ReadInt(),
                 OpCode.Ping or OpCode.WhoAmI or OpCode.CloseSession => null,
                 _ => null,
             };

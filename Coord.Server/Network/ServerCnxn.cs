@@ -65,7 +65,7 @@ public sealed partial class ServerCnxn : IWatcher
     // Statistics for cons/stat (written by the processing thread, read by it too).
     public long PacketsReceived, PacketsSent, LastZxid = -1, LastLatencyMs, MinLatencyMs = long.MaxValue, MaxLatencyMs, TotalLatencyMs, LatencyCount;
     public int LastCxid = -1;
-    public string LastOp = "NA";
+    public int LastOp = -100;
     public DateTimeOffset EstablishedAt = DateTimeOffset.UtcNow;
     public DateTimeOffset LastResponseAt;
     public int Outstanding;
@@ -121,9 +121,10 @@ public sealed partial class ServerCnxn : IWatcher
     }
 
     /// <summary>Watch event delivery (Watcher.process): a notification frame with xid -1 and zxid -1 (3.8 form).</summary>
-    public void Process(EventType type, string path)
+    public void Process(EventType type, string path, IReadOnlyList<Acl>? nodeAcl)
     {
         if (IsClosed) return;
+        if (nodeAcl is not null && !Auth.AclChecker.Allowed(nodeAcl, Perms.Read, AuthInfo)) return;
         var w = BeginFrame(out int start);
         new ReplyHeader(Xid.Notification, -1, 0).Write(ref w);
         new WatcherEvent((int)type, (int)KeeperState.SyncConnected, path).Write(ref w);

@@ -33,7 +33,7 @@ public sealed partial class ZooKeeperServer
         }
         if (!Sessions.Touch(c.SessionId)) return; // expired or closing: dropped, the connection is being closed
         c.LastCxid = req.Xid;
-        c.LastOp = OpCode.Name(req.Type);
+        c.LastOp = req.Type;
         switch (req.Type)
         {
             case OpCode.Ping:
@@ -50,9 +50,8 @@ public sealed partial class ZooKeeperServer
                 Submit(req);
                 return;
             case OpCode.CreateSession:
-                // Only the server may create sessions; ZooKeeper answers a client's createSession op with
-                // MarshallingError through an error txn.
-                req.Body = MarshallingFailure.Instance;
+                // ZooKeeper runs a client's createSession op like its own: a createSession txn for this
+                // connection's session, answered with a ConnectResponse (MarshallingError if the body is short).
                 Submit(req);
                 return;
             case OpCode.Sasl:
@@ -147,7 +146,7 @@ public sealed partial class ZooKeeperServer
                     if (r.Watch) Tree.AddDataWatch(r.Path, c);
                     var w = c.BeginFrame(out int start);
                     new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
-                    w.WriteBuffer(n.Data.AsSpan());
+                    w.WriteBuffer(n.Data);
                     n.ToStat().Write(ref w);
                     c.EndFrame(start);
                     return;
@@ -219,8 +218,10 @@ public sealed partial class ZooKeeperServer
                 case OpCode.RemoveWatches:
                 {
                     var r = (PathTypeRequest)req.Body!;
-                    // 3.8's WatcherType.fromInt knows only Children (1), Data (2) and Any (3).
-                    if (r.Type is < 1 or > 3) throw new KeeperException(KeeperErrorCode.MarshallingError, r.Path);
+                    // 3.8's WatcherType.fromInt knows only Children (1), Data (2) and Any (3); checkWatches on a path
+                    // without '/' makes its path-parent iterator throw. Both surface as MarshallingError.
+                    if (r.Type is < 1 or > 3 || (req.Type == OpCode.CheckWatches && !r.Path.StartsWith('/')))
+                        throw new KeeperException(KeeperErrorCode.MarshallingError, r.Path);
                     bool found = req.Type == OpCode.CheckWatches ? ContainsWatch(r.Path, r.Type, c) : RemoveWatch(r.Path, r.Type, c);
                     if (!found) throw new KeeperException(KeeperErrorCode.NoWatcher, r.Path);
                     c.SendReplyHeaderOnly(req.Xid, zxid, 0);
@@ -245,7 +246,7 @@ public sealed partial class ZooKeeperServer
                     var r = (SetWatchesRequest)req.Body!;
                     // Events for changes missed while disconnected are queued before the reply.
                     Tree.SetWatches(r.RelativeZxid, r, c);
-                    c.SendReplyHeaderOnly(Xid.SetWatches, zxid, 0);
+                    c.SendReplyHeaderOnly(req.Xid, zxid, 0);
                     return;
                 }
                 case OpCode.WhoAmI:
@@ -297,14 +298,13 @@ public sealed partial class ZooKeeperServer
             {
                 var r = op.PathWatch;
                 var n = GetReadableNode(r.Path, c);
+                // 3.8 ignores the watch flag of multiRead ops.
                 if (op.Type == OpCode.GetChildren)
                 {
-                    if (r.Watch) Tree.AddChildWatch(r.Path, c);
                     results.Add(new OpResult { Type = OpCode.GetChildren, Children = n.ChildrenInZooKeeperOrder() });
                 }
                 else
                 {
-                    if (r.Watch) Tree.AddDataWatch(r.Path, c);
                     results.Add(new OpResult { Type = OpCode.GetData, Data = n.Data, Stat = n.ToStat() });
                 }
             }
@@ -315,7 +315,9 @@ public sealed partial class ZooKeeperServer
         }
         var w = c.BeginFrame(out int start);
         new ReplyHeader(req.Xid, zxid, err).Write(ref w);
-        MultiResponse.Write(ref w, results);
+        // Measured on 3.8.0: a failed multiRead carries an empty result list only when nothing was read before
+        // the bad op; otherwise the reply is the header alone.
+        if (err == 0 || results.Count == 0) MultiResponse.Write(ref w, results);
         c.EndFrame(start);
     }
 

@@ -38,6 +38,8 @@ public sealed class PrepRequestProcessor(DataTree tree, SessionTracker sessions,
             switch (type)
             {
                 case OpCode.CreateSession:
+                    // From the connect path the body is the negotiated timeout; a client sending this opcode
+                    // itself has its CreateSessionTxn{timeOut} decoded by the reader.
                     req.Txn = new CreateSessionTxn((int)req.Body!);
                     break;
                 case OpCode.CloseSession:
@@ -135,7 +137,7 @@ public sealed class PrepRequestProcessor(DataTree tree, SessionTracker sessions,
                 var n = node.Duplicate(zxid);
                 n.Stat = n.Stat!.Value with { Version = newVersion, Mzxid = zxid };
                 AddChangeRecord(n);
-                return new SetDataTxn(s.Path, s.Data ?? [], newVersion);
+                return new SetDataTxn(s.Path, s.Data, newVersion);
             }
             case OpCode.SetAcl:
             {
@@ -203,7 +205,7 @@ public sealed class PrepRequestProcessor(DataTree tree, SessionTracker sessions,
         p.Stat = p.Stat!.Value with { Cversion = newCversion, Pzxid = zxid };
         AddChangeRecord(p);
         AddChangeRecord(new ChangeRecord(zxid, path, new StatPersisted(zxid, zxid, 0, 0, 0, 0, 0, owner, zxid), 0, acl));
-        var data = c.Data ?? [];
+        var data = c.Data;
         return type switch
         {
             OpCode.CreateContainer => new CreateContainerTxn(path, data, acl, newCversion),

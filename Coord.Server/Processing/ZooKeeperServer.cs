@@ -38,6 +38,8 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
     public PrepRequestProcessor Prep { get; }
     public ServerStats Stats { get; } = new();
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+    /// <summary>The gtmk/stmk trace mask; ZooKeeper's default is 306 (0b100110010). Coord keeps it for the 4lw only.</summary>
+    public long TraceMask { get; set; } = 306;
 
     public ZooKeeperServer(ServerConfig config, ILogger log, TimeProvider? time = null)
     {
@@ -128,7 +130,7 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
                 HandleConnectionClosed(req.Cnxn!);
                 break;
             case RequestKind.FourLetterWord:
-                Diagnostics.FourLetterWords.Execute(this, req.Cnxn!, req.Type);
+                Diagnostics.FourLetterWords.Execute(this, req.Cnxn!, req.Type, req.Body as long?);
                 req.Cnxn!.CloseAfterFlush();
                 break;
             case RequestKind.ExpireSessions:

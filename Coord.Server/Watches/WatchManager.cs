@@ -5,7 +5,9 @@ namespace Coord.Server.Watches;
 /// <summary>Something that receives watch events: a client connection (ZooKeeper's ServerCnxn is its Watcher).</summary>
 public interface IWatcher
 {
-    void Process(EventType type, string path);
+    /// <summary>Delivers an event. <paramref name="nodeAcl"/> is the ACL of the node the event is about; a watcher
+    /// without READ on it is not told (3.8 filters watch delivery by the node's ACL). Null skips the check.</summary>
+    void Process(EventType type, string path, IReadOnlyList<Coord.Protocol.Records.Acl>? nodeAcl);
 }
 
 public enum WatcherMode : byte { Standard, Persistent, PersistentRecursive }
@@ -53,8 +55,10 @@ public sealed class WatchManager
         paths.Add(path);
     }
 
+    /// <summary>checkWatches as 3.8 answers it: true when any client has a watch on exactly this path
+    /// (WatchManager.containsWatcher matches "all watcher types at the leaf node").</summary>
     public bool ContainsWatcher(string path, IWatcher watcher) =>
-        _watchTable.TryGetValue(path, out var w) && w.ContainsKey(watcher);
+        _watchTable.TryGetValue(path, out var w) && w.Count > 0;
 
     public bool RemoveWatcher(string path, IWatcher watcher)
     {
@@ -85,7 +89,7 @@ public sealed class WatchManager
 
     /// <summary>Fires the watches an event on <paramref name="path"/> triggers; returns the watchers that got it
     /// (valid until the next trigger). Watchers in <paramref name="suppress"/> are matched but not notified.</summary>
-    public IReadOnlyCollection<IWatcher> Trigger(string path, EventType type, IReadOnlyCollection<IWatcher>? suppress = null)
+    public IReadOnlyCollection<IWatcher> Trigger(string path, EventType type, IReadOnlyList<Coord.Protocol.Records.Acl>? nodeAcl = null, IReadOnlyCollection<IWatcher>? suppress = null)
     {
         _fired.Clear();
         _firedOrder.Clear();
@@ -131,7 +135,7 @@ public sealed class WatchManager
         foreach (var w in _firedOrder)
         {
             if (suppress is not null && Contains(suppress, w)) continue;
-            w.Process(type, path);
+            w.Process(type, path, nodeAcl);
         }
         return _firedOrder;
     }

@@ -153,8 +153,12 @@ def main(argv):
     ap.add_argument("--ops", type=int, default=300)
     ap.add_argument("--sessions", type=int, default=3)
     ap.add_argument("--count", type=int, default=1, help="run seeds seed..seed+count-1")
+    ap.add_argument("--ignore-event-zxid", action="store_true",
+                    help="mask the reply-header zxid of notifications")
     ap.add_argument("-v", "--verbose", action="store_true", help="print the ref transcript")
     args = ap.parse_args(argv)
+    import harness
+    harness.OPTIONS["event_zxid"] = not args.ignore_event_zxid
     from oracle import run_pair, diff_lines
     failed = []
     t0 = time.monotonic()

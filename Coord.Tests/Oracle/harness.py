@@ -14,6 +14,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import zkwire as z  # noqa: E402
 
 REPLY_TIMEOUT = 5.0
+# comparison switches (set from the command line, same for both servers)
+OPTIONS = {"event_zxid": True}
+ERROR_GRACE = 0.25   # seconds to wait for a hang-up after an error reply (see probe)
 
 # --------------------------------------------------------------------------
 # scenario registry
@@ -116,6 +119,8 @@ class Normalizer:
             elif kind == "s":
                 v = self.sid(v)
             parts.append(f"{short}={v}")
+        if not ({"ctime", "mtime"} & set(mask)) and st["mtime"] < st["ctime"]:
+            parts.append("MTIME<CTIME")
         return "(" + " ".join(parts) + ")"
 
 
@@ -342,11 +347,13 @@ class OSession:
             self.hung = True
             return None
 
-    def pipeline(self, reqs):
-        """Send all requests back to back, then record every message in
-        arrival order until each has its reply (or the connection ends)."""
+    def pipeline(self, reqs, arrival_order=True):
+        """Send all requests back to back, then record every message until
+        each has its reply (or the connection ends).  Replies are logged in
+        arrival order, or in request order if arrival_order is False (for
+        out-of-band replies such as auth, whose position is timing-dependent)."""
         xids, descs = [], {}
-        for name, args in reqs:
+        for i, (name, args) in enumerate(reqs):
             args = self._fix(name, args)
             try:
                 x = self.s.send(name, **args)
@@ -354,31 +361,41 @@ class OSession:
                 self._log(f"{self.label} pipeline send -> CLOSED")
                 break
             xids.append(x)
-            descs.setdefault(x, []).append(fmt_args(name, args, self.t.norm))
-        self._log(f"{self.label} pipeline sent {len(xids)}")
+            descs.setdefault(x, []).append((i, fmt_args(name, args, self.t.norm)))
+        self._log(f"{self.label} pipeline sent {len(xids)}" + ("" if arrival_order else " (replies logged in request order)"))
         remaining = list(xids)
         results = []
+        held = []
+
+        def emit(idx, line):
+            if arrival_order:
+                self._log(line)
+            else:
+                held.append((idx, line))
         try:
             while remaining:
                 msg = self.s.read_message(REPLY_TIMEOUT)
                 if msg.kind == "event":
-                    self._flush_events()
+                    if arrival_order:
+                        self._flush_events()
                     continue
                 d = descs.get(msg.xid)
                 if msg.kind == "unmatched" or not d:
-                    self._log(f"{self.label} <- {self.fmt_reply(msg)}")
+                    emit(len(reqs), f"{self.label} <- {self.fmt_reply(msg)}")
                     continue
+                idx, desc = d.pop(0)
                 self.t.note_created(self, msg)
-                self._log(f"{self.label} {d.pop(0)} -> {self.fmt_reply(msg)}")
+                emit(idx, f"{self.label} {desc} -> {self.fmt_reply(msg)}")
                 remaining.remove(msg.xid)
                 results.append(msg)
         except z.ConnectionClosed:
-            self._flush_events()
-            self._log(f"{self.label} pipeline -> CLOSED with {len(remaining)} outstanding")
+            emit(len(reqs), f"{self.label} pipeline -> CLOSED with {len(remaining)} outstanding")
         except z.Timeout:
-            self._flush_events()
-            self._log(f"{self.label} pipeline -> NO REPLY for {len(remaining)}")
+            emit(len(reqs), f"{self.label} pipeline -> NO REPLY for {len(remaining)}")
             self.hung = True
+        for _, line in sorted(held, key=lambda x: x[0]):
+            self._log(line)
+        self._flush_events()
         self.t.drain_others(self)
         return results
 
@@ -401,13 +418,25 @@ class OSession:
             return False
         # first collect replies to requests already sent (raw frames register
         # them in s.pending), so that the ping never races a pending close
+        saw_error = False
         try:
             while self.s.pending:
                 msg = self.s.read_message(wait)
                 if msg.kind == "event":
                     continue
                 self._flush_events()
+                saw_error = saw_error or msg.err != 0
                 self._log(f"{self.label} <- {self.fmt_reply(msg)}")
+            if saw_error:
+                # a server may hang up right after an error reply; give it a
+                # moment so that the verdict does not depend on scheduling
+                try:
+                    while True:
+                        msg = self.s.read_message(ERROR_GRACE)
+                        if msg.kind != "event":
+                            self._log(f"{self.label} <- {self.fmt_reply(msg)}")
+                except z.Timeout:
+                    pass
         except z.ConnectionClosed:
             self._flush_events()
             self._log(f"{self.label} probe -> CLOSED")
@@ -636,7 +665,7 @@ class T:
         if ev.decode_error:
             return f"{label} EVENT undecodable {ev.raw.hex()}"
         s = (f"{label} EVENT {z.EVENT.get(b['type'], b['type'])} {z.STATE.get(b['state'], b['state'])} "
-             f"{b['path']} zxid={self.norm.zxid(ev.zxid)}")
+             f"{b['path']} zxid={self.norm.zxid(ev.zxid) if OPTIONS['event_zxid'] else '*'}")
         if ev.err:
             s += f" err={ev.err}"
         return s

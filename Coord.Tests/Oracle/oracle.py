@@ -19,6 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import harness  # noqa: E402
 from harness import SCENARIOS, T, run_scenario  # noqa: E402
 
 # --------------------------------------------------------------------------
@@ -56,9 +57,10 @@ def load_scenarios():
     import scenarios_misc  # noqa: F401
 
 
-def select(names, include_all):
+def select(names, include_all, skip_slow=False):
     if not names:
-        return [s for s in SCENARIOS.values() if include_all or not s.divergent]
+        return [s for s in SCENARIOS.values()
+                if (include_all or not s.divergent) and not (skip_slow and s.slow)]
     out = []
     for pat in names:
         hits = [s for n, s in SCENARIOS.items() if fnmatch.fnmatch(n, pat)]
@@ -68,8 +70,21 @@ def select(names, include_all):
     return out
 
 
+def reachable(hostport):
+    import socket
+    host, port = hostport.rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=3).close()
+        return True
+    except OSError as e:
+        print(f"cannot connect to {hostport}: {e}")
+        return False
+
+
 def cmd_compare(args):
-    sel = select(args.scenario, args.all)
+    if not (reachable(args.ref) and reachable(args.target)):
+        return 2
+    sel = select(args.scenario, args.all, args.skip_slow)
     t0 = time.monotonic()
     failed = []
     for sdef in sel:
@@ -100,7 +115,9 @@ def cmd_compare(args):
 
 
 def cmd_record(args):
-    sel = select(args.scenario, args.all)
+    if not reachable(args.record):
+        return 2
+    sel = select(args.scenario, args.all, args.skip_slow)
     for sdef in sel:
         t = run_scenario(args.record, sdef)
         print(f"=== {sdef.name}")
@@ -132,8 +149,13 @@ def main(argv=None):
     ap.add_argument("--scenario", action="append", help="scenario name or glob (repeatable)")
     ap.add_argument("--all", action="store_true", help="also run scenarios marked as known divergences")
     ap.add_argument("--list", action="store_true", help="list scenarios")
+    ap.add_argument("--skip-slow", action="store_true",
+                    help="skip scenarios that wait for server timers (containers, TTL, session expiry)")
+    ap.add_argument("--ignore-event-zxid", action="store_true",
+                    help="mask the reply-header zxid of notifications (-1 in 3.8, the txn zxid since 3.9)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print the ref transcript of every scenario")
     args = ap.parse_args(argv)
+    harness.OPTIONS["event_zxid"] = not args.ignore_event_zxid
     if args.list:
         return cmd_list(args)
     if args.record:

@@ -57,6 +57,7 @@ def connect_twice_on_one_socket(t):
     """a second ConnectRequest on an established connection"""
     s = t.session()
     s.raw_frame(s.s.connect_request(30000), "ConnectRequest again")
+    s.s.pending.append((0, "ping"))   # read as a request: xid=protocolVersion=0
     s.probe()
     t.alive_check()
 

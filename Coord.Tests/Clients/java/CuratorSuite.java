@@ -512,8 +512,14 @@ public class CuratorSuite {
                         return false;
                     }
                 }, 10_000, "PersistentNode to recreate the deleted node");
-                pn.setData(b("pn2"));
-                Harness.eq("pn2", s(cf.getData().forPath(path)), "setData through PersistentNode");
+                pn.setData(b("pn2")); // written in the background
+                Harness.awaitCondition(() -> {
+                    try {
+                        return "pn2".equals(s(cf.getData().forPath(path)));
+                    } catch (Exception ex) {
+                        return false;
+                    }
+                }, 10_000, "setData through PersistentNode");
                 pn.close();
                 Harness.require(cf.checkExists().forPath(path) == null, "node left after close");
                 return "recreated after delete";
