@@ -6,7 +6,7 @@
 #   SUITES   space-separated subset of: java curator kazoo zkcli zkcli-quota c
 #            (default: all of them)
 #   LOGDIR   where per-suite logs go (default: a fresh mktemp dir, printed at the end)
-#   SUITE_TIMEOUT  hard limit per suite in seconds (default 180)
+#   SUITE_TIMEOUT  hard limit per suite in seconds (default 180; zkCli runs: ZKCLI_TIMEOUT, default 60)
 #
 # Prints one line per suite:  SUITE <name> PASS|FAIL|SKIP <details> (<seconds> s)
 # and exits 0 only if no suite failed. Per-check PASS/FAIL lines are in LOGDIR/<suite>.out,
@@ -81,7 +81,7 @@ run_zkcli() { # name script expected
   local name=$1 script=$2 expected=$3 t0 rc
   t0=$(now)
   if [ ! -x /usr/share/zookeeper/bin/zkCli.sh ]; then report "$name" SKIP "zkCli.sh not installed" "$t0"; return; fi
-  ZKCLI_TIMEOUT=$TMO "$HERE/zkcli/run_zkcli.sh" "$HP" "$script" "$LOGDIR/$name.out" 2> "$LOGDIR/$name.err"
+  ZKCLI_TIMEOUT=${ZKCLI_TIMEOUT:-60} "$HERE/zkcli/run_zkcli.sh" "$HP" "$script" "$LOGDIR/$name.out" 2> "$LOGDIR/$name.err"
   rc=$?
   if diff -u "$expected" "$LOGDIR/$name.out" > "$LOGDIR/$name.diff"; then
     report "$name" PASS "normalised output identical to $(basename "$expected") ($(grep -c '^> [^(]' "$expected") commands)" "$t0"
@@ -101,6 +101,13 @@ run_c() {
   if [ $rc -eq 0 ]; then report c PASS "$(summarise "$LOGDIR/c.out")" "$t0"
   else report c FAIL "rc=$rc $(summarise "$LOGDIR/c.out")" "$t0"; fi
 }
+
+# fail fast when nothing listens on HOST:PORT (the clients would each wait for their timeouts)
+host=${HP%:*}; port=${HP##*:}; port=${port%%/*}
+if ! timeout 5 bash -c "exec 3<>/dev/tcp/$host/$port" 2> /dev/null; then
+  for s in $SUITES; do echo "SUITE $s FAIL server $HP not reachable (0.0 s)"; done
+  exit 1
+fi
 
 for s in $SUITES; do
   case $s in

@@ -14,10 +14,11 @@ import random
 import sys
 import time
 
-from harness import ScenarioDef, run_scenario, m_create, m_delete, m_set, m_check, m_get, m_ls
+from harness import ScenarioDef, m_delete, m_set, m_check, m_get, m_ls
 import zkwire as z
 
 NAMES = ["a", "b", "c", "q0000000000", "q0000000001", "q0000000002", "q0000000003"]
+BASIC = 2   # plain names are drawn from NAMES[:BASIC] most of the time
 U1 = z.digest_id("u1", "p1")
 # ACLs that always keep READ and DELETE for the teardown session
 ACLS = [z.OPEN_ACL_UNSAFE, z.OPEN_ACL_UNSAFE, z.OPEN_ACL_UNSAFE,
@@ -30,14 +31,25 @@ class Gen:
     def __init__(self, seed, sessions):
         self.r = random.Random(seed)
         self.sessions = sessions
+        self.known = []   # paths earlier create ops aimed at (a guess; never read from replies)
 
     def path(self, allow_root=True):
         r = self.r
         if allow_root and r.random() < 0.05:
             return ""
-        depth = r.choice((1, 1, 1, 2, 2, 3))
-        parts = [r.choice(NAMES[:3]) if r.random() < 0.7 else r.choice(NAMES) for _ in range(depth)]
+        if self.known and r.random() < 0.6:
+            return r.choice(self.known)
+        depth = r.choice((1, 1, 1, 1, 2, 2, 3))
+        parts = [r.choice(NAMES[:BASIC]) if r.random() < 0.8 else r.choice(NAMES) for _ in range(depth)]
         return "/" + "/".join(parts)
+
+    def new_path(self):
+        r = self.r
+        if self.known and r.random() < 0.5:
+            base = r.choice(self.known)
+            if base.count("/") < 3:
+                return base + "/" + r.choice(NAMES[:BASIC])
+        return self.path(allow_root=False)
 
     def data(self):
         r = self.r
@@ -51,10 +63,12 @@ class Gen:
 
     def create_args(self):
         r = self.r
-        flags = r.choice((0, 0, 0, 1, 2, 3))
-        path = self.path(allow_root=False)
+        flags = r.choice((0, 0, 0, 0, 1, 2, 3))
+        path = self.new_path()
         if flags in (2, 3) and r.random() < 0.8:
             path = path.rsplit("/", 1)[0] + "/q"
+        elif path not in self.known:
+            self.known.append(path)
         return dict(path=path, data=self.data(), acl=r.choice(ACLS), flags=flags)
 
     def sub_op(self):
@@ -71,7 +85,7 @@ class Gen:
 
     def op(self):
         r = self.r
-        ops = [("create", 14), ("create2", 4), ("delete", 10), ("setData", 10), ("exists", 8),
+        ops = [("create", 16), ("create2", 5), ("delete", 8), ("setData", 10), ("exists", 8),
                ("getData", 8), ("getChildren", 5), ("getChildren2", 5), ("getACL", 2), ("setACL", 3),
                ("sync", 1), ("multi", 6), ("multiRead", 3), ("checkWatches", 2), ("removeWatches", 3),
                ("addWatch", 3), ("getEphemerals", 2), ("getAllChildrenNumber", 2), ("restart", 1),
@@ -159,7 +173,9 @@ def main(argv):
     args = ap.parse_args(argv)
     import harness
     harness.OPTIONS["event_zxid"] = not args.ignore_event_zxid
-    from oracle import run_pair, diff_lines
+    from oracle import run_pair, diff_lines, reachable
+    if not (reachable(args.ref) and reachable(args.target)):
+        return 2
     failed = []
     t0 = time.monotonic()
     for seed in range(args.seed, args.seed + args.count):

@@ -1,6 +1,6 @@
 """Scenarios: ACL schemes, permissions, auth packets, whoAmI."""
 
-from harness import scenario, Abs, m_create, m_delete, m_set
+from harness import scenario, Abs
 import zkwire as z
 
 U1 = z.digest_id("u1", "p1")

@@ -1,6 +1,6 @@
 """Scenarios: create/delete/get/set, node types, Stat semantics, sizes."""
 
-from harness import scenario, Abs, m_create, m_delete
+from harness import scenario, Abs, m_delete
 import zkwire as z
 
 BIN = bytes(range(256))

@@ -3,7 +3,7 @@ opcodes without a normal client API (reconfig, sasl, standalone check)."""
 
 import struct
 
-from harness import scenario, Abs, m_create, m_delete, m_set, m_check
+from harness import scenario, Abs, m_create
 import zkwire as z
 
 ZK_MASK = ("cversion", "pzxid")   # /zookeeper's cversion/pzxid depend on server history
@@ -445,5 +445,5 @@ def check_standalone(t):
     s = t.session()
     s.create("/a")
     s.op("check", path="/a", version=0, _timeout=1.0)
-    s.probe()
+    s.probe(wait=1.0)
     s.exists("/a")

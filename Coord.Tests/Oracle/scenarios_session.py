@@ -1,8 +1,6 @@
 """Scenarios: handshake, session lifecycle, reconnect, setWatches replay, xids, pipelining."""
 
-import struct
-
-from harness import scenario, Abs, m_create, m_delete
+from harness import scenario, Abs
 import zkwire as z
 
 
@@ -370,9 +368,8 @@ def xid_special_values(t):
 def xid_duplicates(t):
     """the same xid used twice in a pipeline"""
     s = t.session()
-    import zkwire
-    body = zkwire.encode_request(5, "create", dict(path=t.p("/a"), data=b"", acl=z.OPEN_ACL_UNSAFE, flags=0))
-    body2 = zkwire.encode_request(5, "getData", dict(path=t.p("/a"), watch=False))
+    body = z.encode_request(5, "create", dict(path=t.p("/a"), data=b"", acl=z.OPEN_ACL_UNSAFE, flags=0))
+    body2 = z.encode_request(5, "getData", dict(path=t.p("/a"), watch=False))
     s.raw_frame(body, "create xid=5")
     s.raw_frame(body2, "getData xid=5")
     s.s.pending += [(5, "create"), (5, "getData")]

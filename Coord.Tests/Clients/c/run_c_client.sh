@@ -44,6 +44,11 @@ if [ ! -x "$CLI" ]; then
   skip cli_mt "not installed ($CLI)"
 else
   expect create          "create $ROOT"                "^\[$ROOT\]: rc = 0$" "name = $ROOT$"
+  if ! grep -q "Got a new session id" "$OUT"; then
+    fail session "cli_mt could not establish a session with $HP; skipping the remaining cli_mt checks"
+    echo "SUMMARY c_client passed=$PASSED failed=$FAILED skipped=$SKIPPED"
+    exit 1
+  fi
   expect create.exists   "create $ROOT"                "^\[$ROOT\]: rc = -110$"
   expect create.nonode   "create $ROOT/a/b"            "^\[$ROOT/a/b\]: rc = -101$"
   expect get             "get $ROOT"                   "^$ROOT: rc = 0$" "value_len = 3$" "^new$" "version=0[[:space:]]aversion=0"
