@@ -21,7 +21,15 @@ public sealed class DataTreeTests
     }
 
     private long _zxid;
-    private readonly DataTree _tree = new();
+    private DataTree _tree = new();
+
+    // NUnit shares one fixture instance across its tests: each test gets a fresh tree.
+    [SetUp]
+    public void FreshTree()
+    {
+        _tree = new DataTree();
+        _zxid = 0;
+    }
 
     private ProcessTxnResult Apply(int type, ITxnRecord txn, long session = 0x100) =>
         _tree.ProcessTxn(new TxnHeader(session, 1, ++_zxid, 1000 + _zxid, type), txn);
