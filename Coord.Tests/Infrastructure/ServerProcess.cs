@@ -18,6 +18,14 @@ public sealed class ServerProcess : IDisposable
     public string HostPort => $"127.0.0.1:{Port}";
     public string Log { get { lock (_log) return _log.ToString(); } }
     public bool IsAlive => !_process.HasExited;
+    public int Pid => _process.Id;
+
+    /// <summary>Sends SIGTERM and waits for the process to exit; returns its exit code, or null on timeout.</summary>
+    public int? Terminate(TimeSpan timeout)
+    {
+        Repo.Run("kill", ["-TERM", _process.Id.ToString()], TimeSpan.FromSeconds(10));
+        return _process.WaitForExit(timeout) ? _process.ExitCode : null;
+    }
 
     private ServerProcess(string name, Process p, int port, string dataDir)
     {

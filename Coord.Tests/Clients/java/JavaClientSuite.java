@@ -374,6 +374,7 @@ public class JavaClientSuite {
             expectCode(Code.NOAUTH, () -> zk.getData(p, false, null));
             expectCode(Code.NOAUTH, () -> zk.setData(p, b("x"), -1));
             Harness.require(zk.exists(p, false) != null, "exists needs no permission");
+            expectCode(Code.NOAUTH, () -> zk.getACL(p, null)); // getACL needs READ or ADMIN
             Harness.Events w2 = new Harness.Events();
             ZooKeeper z2 = Harness.connect(hp, 10_000, w2);
             try {
