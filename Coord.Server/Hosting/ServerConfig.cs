@@ -34,6 +34,9 @@ public sealed class ServerConfig
     public int SyncLimit { get; set; } = 5;
     /// <summary>globalOutstandingLimit: requests queued for processing across all connections before reads stop.</summary>
     public int GlobalOutstandingLimit { get; set; } = 1000;
+    /// <summary>coord.sessionPasswordSecret: when set, session passwords are keyed with it instead of ZooKeeper's
+    /// derivable scheme. Only for ensembles made entirely of Coord servers sharing the secret.</summary>
+    public byte[]? SessionPasswordSecret { get; set; }
     public string? ConfigPath { get; set; }
     public List<string> Warnings { get; } = [];
 
@@ -118,6 +121,10 @@ public sealed class ServerConfig
             case "initLimit": InitLimit = PositiveInt(key, value, where); break;
             case "syncLimit": SyncLimit = PositiveInt(key, value, where); break;
             case "globalOutstandingLimit": GlobalOutstandingLimit = PositiveInt(key, value, where); break;
+            case "coord.sessionPasswordSecret":
+                if (value.Length < 16) throw new ConfigException($"{where}: {key} must be at least 16 characters");
+                SessionPasswordSecret = System.Text.Encoding.UTF8.GetBytes(value);
+                break;
             default:
                 if (AcceptedButUnused.Contains(k) || k.StartsWith("server.", StringComparison.Ordinal) || k.StartsWith("autopurge.", StringComparison.Ordinal)
                     || k.StartsWith("admin.", StringComparison.Ordinal) || k.StartsWith("metricsProvider.", StringComparison.Ordinal))

@@ -47,7 +47,7 @@ public sealed partial class ZooKeeperServer
             Tree.RemoveWatcher(previous);
             previous.CloseAfterFlush();
         }
-        if (session is null || session.IsClosing || !SessionTracker.CheckPassword(cr.SessionId, cr.Passwd))
+        if (session is null || session.IsClosing || !SessionTracker.CheckPassword(cr.SessionId, cr.Passwd, Config.SessionPasswordSecret))
         {
             _log.LogInformation("Invalid session 0x{Session:x} for client {Remote}, probably expired", cr.SessionId, c.Remote);
             SendConnectResponse(c, valid: false);
@@ -64,7 +64,7 @@ public sealed partial class ZooKeeperServer
     private void SendConnectResponse(ServerCnxn c, bool valid)
     {
         var rsp = new ConnectResponse(0, valid ? c.SessionTimeoutMs : 0, valid ? c.SessionId : 0,
-            valid ? SessionTracker.GeneratePassword(c.SessionId) : new byte[SessionTracker.PasswordBytes], false);
+            valid ? SessionTracker.GeneratePassword(c.SessionId, Config.SessionPasswordSecret) : new byte[SessionTracker.PasswordBytes], false);
         var w = c.BeginFrame(out int start);
         rsp.Write(ref w, withReadOnlyByte: c.SentReadOnlyByte);
         c.EndFrame(start);

@@ -38,6 +38,8 @@ public sealed class SessionTracker
         return next;
     }
 
+    /// <summary>ZooKeeper's password: new java.util.Random(sessionId ^ superSecret).nextBytes(16). Anyone who knows a
+    /// session id can compute it, which is what lets any member of a mixed ensemble accept a session another issued.</summary>
     public static byte[] GeneratePassword(long sessionId)
     {
         var p = new byte[PasswordBytes];
@@ -47,6 +49,19 @@ public sealed class SessionTracker
 
     public static bool CheckPassword(long sessionId, ReadOnlySpan<byte> passwd) =>
         sessionId != 0 && passwd.SequenceEqual(GeneratePassword(sessionId));
+
+    /// <summary>Opt-in for Coord-only ensembles (coord.sessionPasswordSecret): the password is the first 16 bytes of
+    /// HMAC-SHA256(secret, sessionId), so it cannot be derived from the session id alone.</summary>
+    public static byte[] GeneratePassword(long sessionId, byte[]? secret)
+    {
+        if (secret is null) return GeneratePassword(sessionId);
+        Span<byte> id = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(id, sessionId);
+        return System.Security.Cryptography.HMACSHA256.HashData(secret, id)[..PasswordBytes];
+    }
+
+    public static bool CheckPassword(long sessionId, ReadOnlySpan<byte> passwd, byte[]? secret) =>
+        sessionId != 0 && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(passwd, GeneratePassword(sessionId, secret));
 
     public long MonotonicMs() => (long)(_time.GetTimestamp() * 1000.0 / _time.TimestampFrequency);
 

@@ -42,6 +42,18 @@ public sealed class SessionTrackerTests
     }
 
     [Test]
+    public void KeyedPasswordsDependOnTheSecret()
+    {
+        byte[] k1 = "0123456789abcdef-one"u8.ToArray(), k2 = "0123456789abcdef-two"u8.ToArray();
+        var p1 = SessionTracker.GeneratePassword(77, k1);
+        Assert.That(p1, Has.Length.EqualTo(16));
+        Assert.That(SessionTracker.CheckPassword(77, p1, k1), Is.True);
+        Assert.That(SessionTracker.CheckPassword(77, p1, k2), Is.False);
+        Assert.That(SessionTracker.CheckPassword(77, SessionTracker.GeneratePassword(77), k1), Is.False, "the derivable password is refused");
+        Assert.That(SessionTracker.GeneratePassword(77, null), Is.EqualTo(SessionTracker.GeneratePassword(77)));
+    }
+
+    [Test]
     public void JavaRandomMatchesJavaUtilRandom()
     {
         // new java.util.Random(42).nextInt() == -1170105035
