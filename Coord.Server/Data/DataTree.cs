@@ -11,7 +11,7 @@ namespace Coord.Server.Data;
 /// the write that caused it and before any later read reply (ZooKeeper's ordering guarantee).
 /// Single-threaded: only the request-processing thread touches it.
 /// </summary>
-public sealed class DataTree
+public sealed partial class DataTree
 {
     public const string RootPath = "/";
     public const string ProcZookeeper = "/zookeeper";
@@ -235,6 +235,7 @@ public sealed class DataTree
             if (!_ephemerals.TryGetValue(ephemeralOwner, out var set)) _ephemerals[ephemeralOwner] = set = new JavaOrderedStringSet(JavaEphemeralSetInitialCapacity);
             set.Add(path);
         }
+        OnQuotaCreate(path, parentPath, name, data);
         var stat = node.ToStat();
         DataWatches.Trigger(path, EventType.NodeCreated, acl);
         ChildWatches.Trigger(parentPath, EventType.NodeChildrenChanged, parent.Acl);
@@ -258,6 +259,7 @@ public sealed class DataTree
         {
             set.Remove(path);
         }
+        OnQuotaDelete(path, parentPath, name, node.Data);
         var processed = DataWatches.Trigger(path, EventType.NodeDeleted, node.Acl);
         ChildWatches.Trigger(path, EventType.NodeDeleted, node.Acl, processed);
         ChildWatches.Trigger(parentPath, EventType.NodeChildrenChanged, parent.Acl);
@@ -267,6 +269,7 @@ public sealed class DataTree
     {
         var node = GetNode(path) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
         ApproximateDataSize += (data?.Length ?? 0) - (node.Data?.Length ?? 0);
+        OnQuotaSetData(path, node.Data, data);
         node.Data = data;
         node.Version = version;
         node.Mzxid = zxid;

@@ -7,7 +7,6 @@ namespace Coord.Tests.Integration;
 /// Real client libraries from the Debian packages against a running Coord: the Java client (sync and async),
 /// Curator recipes, kazoo recipes, zkCli.sh (output compared with the reference's, captured in expected.txt) and
 /// the C client. Each suite counts real behaviour: mutual exclusion, events received, leaders elected in time.
-/// The zkcli-quota suite (setquota/listquota) is not run: Coord does not maintain quota statistics yet.
 /// </summary>
 [TestFixture, Category("Clients"), NonParallelizable]
 public sealed class RealClientTests
@@ -16,6 +15,7 @@ public sealed class RealClientTests
     [TestCase("curator")]
     [TestCase("kazoo")]
     [TestCase("zkcli")]
+    [TestCase("zkcli-quota")]
     [TestCase("c")]
     public void SuitePassesAgainstCoord(string suite)
     {
