@@ -9,9 +9,14 @@ using Coord.Tests.Infrastructure;
 public sealed class SharedServers
 {
     private static readonly Lazy<ServerProcess> LazyCoord = new(() => ServerProcess.StartCoord());
+    private static readonly Lazy<ServerProcess> LazyClientsCoord = new(() => ServerProcess.StartCoord());
     private static readonly Lazy<ServerProcess> LazyReference = new(() => ServerProcess.StartReference());
 
+    /// <summary>The Coord the oracle compares with the reference. Client suites use their own instance because some
+    /// of them (zkCli quotas) leave lasting marks on /zookeeper that the oracle's transcripts would show.</summary>
     public static ServerProcess Coord => LazyCoord.Value;
+
+    public static ServerProcess CoordForClients => LazyClientsCoord.Value;
 
     public static ServerProcess Reference
     {
@@ -26,6 +31,7 @@ public sealed class SharedServers
     public void StopAll()
     {
         if (LazyCoord.IsValueCreated) LazyCoord.Value.Dispose();
+        if (LazyClientsCoord.IsValueCreated) LazyClientsCoord.Value.Dispose();
         if (LazyReference.IsValueCreated) LazyReference.Value.Dispose();
     }
 }

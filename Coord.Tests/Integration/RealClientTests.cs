@@ -20,7 +20,7 @@ public sealed class RealClientTests
     public void SuitePassesAgainstCoord(string suite)
     {
         var logDir = Directory.CreateTempSubdirectory("coord-clients-").FullName;
-        var r = Repo.Run("bash", [Repo.PathOf("Coord.Tests", "Clients", "run_all.sh"), SharedServers.Coord.HostPort], TimeSpan.FromMinutes(5),
+        var r = Repo.Run("bash", [Repo.PathOf("Coord.Tests", "Clients", "run_all.sh"), SharedServers.CoordForClients.HostPort], TimeSpan.FromMinutes(5),
             env: new Dictionary<string, string> { ["SUITES"] = suite, ["LOGDIR"] = logDir, ["SUITE_TIMEOUT"] = "240" });
         TestContext.Out.WriteLine(r.Stdout);
         foreach (var f in Directory.GetFiles(logDir, suite + ".*"))
