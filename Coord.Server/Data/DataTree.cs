@@ -38,6 +38,7 @@ public sealed partial class DataTree
     {
         var root = new DataNode([], Acl.OpenAclUnsafe, 0, 0, 0);
         _nodes[RootPath] = root;
+        DigestAdd(RootPath, root);
         AddSystemNode(ProcZookeeper, Acl.OpenAclUnsafe);
         AddSystemNode(QuotaZookeeper, Acl.OpenAclUnsafe);
         AddSystemNode(ConfigZookeeper, Acl.ReadAclUnsafe);
@@ -103,6 +104,7 @@ public sealed partial class DataTree
             rc.Err = e.Code;
         }
         if (hdr.Zxid > LastProcessedZxid) LastProcessedZxid = hdr.Zxid;
+        LogDigest(hdr.Zxid);
         return rc;
     }
 
@@ -218,6 +220,7 @@ public sealed partial class DataTree
         var parent = GetNode(parentPath) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
         if (parent.HasChild(name)) throw new KeeperException(KeeperErrorCode.NodeExists, path);
         if (parentCVersion == -1) parentCVersion = parent.Cversion + 1;
+        DigestRemove(parentPath, parent);
         // A create replayed over a fuzzy snapshot may carry an older cversion; only move it forward.
         if (parentCVersion > parent.Cversion)
         {
@@ -227,6 +230,8 @@ public sealed partial class DataTree
         var node = new DataNode(data, acl, zxid, time, ephemeralOwner);
         parent.AddChild(name);
         _nodes[path] = node;
+        DigestAdd(parentPath, parent);
+        DigestAdd(path, node);
         ApproximateDataSize += path.Length + (data?.Length ?? 0);
         if (EphemeralType.IsContainer(ephemeralOwner)) _containers.Add(path);
         else if (EphemeralType.IsTtl(ephemeralOwner)) _ttls.Add(path);
@@ -248,9 +253,12 @@ public sealed partial class DataTree
         string name = PathUtils.Name(path);
         if (!_nodes.TryGetValue(path, out var node)) throw new KeeperException(KeeperErrorCode.NoNode, path);
         var parent = GetNode(parentPath) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
+        DigestRemove(path, node);
+        DigestRemove(parentPath, parent);
         _nodes.Remove(path);
         parent.RemoveChild(name);
         if (zxid > parent.Pzxid) parent.Pzxid = zxid;
+        DigestAdd(parentPath, parent);
         ApproximateDataSize -= path.Length + (node.Data?.Length ?? 0);
         long owner = node.EphemeralOwner;
         if (EphemeralType.IsContainer(owner)) _containers.Remove(path);
@@ -270,10 +278,12 @@ public sealed partial class DataTree
         var node = GetNode(path) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
         ApproximateDataSize += (data?.Length ?? 0) - (node.Data?.Length ?? 0);
         OnQuotaSetData(path, node.Data, data);
+        DigestRemove(path, node);
         node.Data = data;
         node.Version = version;
         node.Mzxid = zxid;
         node.Mtime = time;
+        DigestAdd(path, node);
         var stat = node.ToStat();
         DataWatches.Trigger(path, EventType.NodeDataChanged, node.Acl);
         return stat;
@@ -282,8 +292,10 @@ public sealed partial class DataTree
     private Stat SetAcl(string path, IReadOnlyList<Acl> acl, int version)
     {
         var node = GetNode(path) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
+        DigestRemove(path, node);
         node.Acl = acl;
         node.Aversion = version;
+        DigestAdd(path, node);
         return node.ToStat();
     }
 

@@ -196,7 +196,10 @@ public static class FourLetterWords
             case "stmk":
                 return zk.TraceMask.ToString(CultureInfo.InvariantCulture);
             case "hash":
-                return "\n";
+                // HashCommand: the logged (zxid, tree digest) pairs.
+                foreach (var (zxid, digest) in zk.Tree.DigestLog)
+                    sb.Append(CultureInfo.InvariantCulture, $"{zxid:x}: {digest}\n");
+                return sb.ToString();
             case "mntr":
                 return Mntr(zk, conns.Count + 1);
         }

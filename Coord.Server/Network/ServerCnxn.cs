@@ -85,6 +85,10 @@ public sealed partial class ServerCnxn : IWatcher
 
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
+    /// <summary>True once the connection is being closed (after an auth failure, a closeSession, an unknown opcode):
+    /// requests already queued behind that point are not served, as ZooKeeper stops reading such a connection.</summary>
+    public bool IsClosing => _closeAfterFlush || IsClosed;
+
     public Task RunAsync(CancellationToken ct)
     {
         var sender = Task.Run(SendLoopAsync, CancellationToken.None);

@@ -21,7 +21,7 @@ public sealed partial class ZooKeeperServer
             Submit(req); // server-internal write (container cleanup, session expiry)
             return;
         }
-        if (!c.Established) return; // nothing is served before a session is set up
+        if (!c.Established || c.IsClosing) return; // nothing is served before a session is set up or once closing
         req.SessionId = c.SessionId;
         Stats.PacketsReceived++;
         if (req.Unknown)

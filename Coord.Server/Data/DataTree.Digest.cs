@@ -1,0 +1,94 @@
+using System.Text;
+
+namespace Coord.Server.Data;
+
+/// <summary>
+/// ZooKeeper's tree digest (digest.enabled, on by default since 3.6): every node's digest is
+/// CRC32(path UTF-8 bytes, data bytes, czxid mzxid pzxid ctime mtime [8 bytes each, big-endian] version cversion aversion
+/// [4 each] ephemeralOwner [8]) over its persisted stat (DigestCalculator, version 2); the root counts once under the
+/// path "", nodes under /zookeeper count 0. The tree digest is the wrapping sum of node digests, kept up to date on each
+/// change. After every txn whose zxid is a multiple of 128 the pair (zxid, digest) is logged, last 1024 kept, which is
+/// what the hash four-letter word prints. Replicas that applied the same txns have the same digest.
+/// </summary>
+public sealed partial class DataTree
+{
+    public const int DigestVersion = 2;
+    /// <summary>Digests are logged for zxids that are multiples of this (DataTree.DIGEST_LOG_INTERVAL).</summary>
+    public const int DigestLogInterval = 128;
+    /// <summary>Logged digests kept (DataTree.DIGEST_LOG_LIMIT).</summary>
+    public const int DigestLogLimit = 1024;
+
+    private readonly Queue<(long Zxid, long Digest)> _digestLog = new();
+
+    /// <summary>Sum of all node digests.</summary>
+    public long TreeDigest { get; private set; }
+
+    public IReadOnlyCollection<(long Zxid, long Digest)> DigestLog => _digestLog;
+
+    public static long NodeDigest(string path, DataNode n)
+    {
+        if (path.StartsWith(ProcZookeeper, StringComparison.Ordinal)) return 0;
+        if (path == RootPath) path = "";
+        Span<byte> stat = stackalloc byte[60];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(stat, n.Czxid);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(stat[8..], n.Mzxid);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(stat[16..], n.Pzxid);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(stat[24..], n.Ctime);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(stat[32..], n.Mtime);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(stat[40..], n.Version);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(stat[44..], n.Cversion);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(stat[48..], n.Aversion);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(stat[52..], n.EphemeralOwner);
+        uint crc = Crc32.Start;
+        int max = Encoding.UTF8.GetMaxByteCount(path.Length);
+        if (max <= 512)
+        {
+            Span<byte> p = stackalloc byte[max];
+            crc = Crc32.Update(crc, p[..Encoding.UTF8.GetBytes(path, p)]);
+        }
+        else
+        {
+            crc = Crc32.Update(crc, Encoding.UTF8.GetBytes(path));
+        }
+        if (n.Data is not null) crc = Crc32.Update(crc, n.Data);
+        crc = Crc32.Update(crc, stat);
+        return Crc32.Finish(crc);
+    }
+
+    private void DigestRemove(string path, DataNode n) => TreeDigest -= NodeDigest(path, n);
+    private void DigestAdd(string path, DataNode n) => TreeDigest += NodeDigest(path, n);
+
+    private void LogDigest(long zxid)
+    {
+        if (zxid % DigestLogInterval != 0) return;
+        _digestLog.Enqueue((zxid, TreeDigest));
+        if (_digestLog.Count > DigestLogLimit) _digestLog.Dequeue();
+    }
+
+    /// <summary>CRC-32 (IEEE 802.3, the polynomial of java.util.zip.CRC32).</summary>
+    private static class Crc32
+    {
+        private static readonly uint[] Table = BuildTable();
+        public const uint Start = 0xFFFFFFFF;
+
+        private static uint[] BuildTable()
+        {
+            var t = new uint[256];
+            for (uint i = 0; i < 256; i++)
+            {
+                uint c = i;
+                for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
+                t[i] = c;
+            }
+            return t;
+        }
+
+        public static uint Update(uint crc, ReadOnlySpan<byte> data)
+        {
+            foreach (var b in data) crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+            return crc;
+        }
+
+        public static long Finish(uint crc) => (long)(crc ^ 0xFFFFFFFF);
+    }
+}
