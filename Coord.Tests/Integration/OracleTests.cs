@@ -37,6 +37,17 @@ public sealed partial class OracleTests
         Assert.That(passed + failed, Is.EqualTo(total));
     }
 
+    /// <summary>The harness itself is deterministic: two reference servers with different histories give identical
+    /// normalised transcripts, so any difference against Coord is Coord's.</summary>
+    [Test]
+    public void ReferenceAgainstItselfShowsNoDifferences()
+    {
+        using var second = ServerProcess.StartReference();
+        var r = Repo.Run("/usr/bin/python3", [Oracle, "--ref", SharedServers.Reference.HostPort, "--target", second.HostPort], TimeSpan.FromMinutes(8));
+        TestContext.Out.WriteLine(r.Stdout.Split('\n').LastOrDefault(l => l.Contains("scenarios")));
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+    }
+
     [TestCase(1), TestCase(2), TestCase(3), TestCase(4), TestCase(5), TestCase(6)]
     public void SeededRandomOperationsMatchTheReference(int seed)
     {

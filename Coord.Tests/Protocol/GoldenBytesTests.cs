@@ -75,15 +75,34 @@ public sealed class GoldenBytesTests
 
     private delegate void Recode(ref JuteReader r, ref JuteWriter w);
 
+    /// <summary>Decodes the frame body twice — contiguous, and split into one-byte segments — and re-encodes it.</summary>
     private static void AssertRoundTrip(byte[] frame, Recode recode)
     {
         var body = frame.AsMemory(4);
-        var r = new JuteReader(body);
-        var output = new ArrayBufferWriter<byte>();
-        var w = new JuteWriter(output);
-        recode(ref r, ref w);
-        Assert.That(r.Remaining, Is.EqualTo(0), "bytes left undecoded");
-        Assert.That(Convert.ToHexString(output.WrittenSpan), Is.EqualTo(Convert.ToHexString(body.Span)));
+        foreach (var input in new[] { new ReadOnlySequence<byte>(body), OneBytePerSegment(body) })
+        {
+            var r = new JuteReader(input);
+            var output = new ArrayBufferWriter<byte>();
+            var w = new JuteWriter(output);
+            recode(ref r, ref w);
+            Assert.That(r.Remaining, Is.EqualTo(0), "bytes left undecoded");
+            Assert.That(Convert.ToHexString(output.WrittenSpan), Is.EqualTo(Convert.ToHexString(body.Span)));
+        }
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> m, long index) { Memory = m; RunningIndex = index; }
+        public Segment Append(ReadOnlyMemory<byte> m) { var s = new Segment(m, RunningIndex + Memory.Length); Next = s; return s; }
+    }
+
+    private static ReadOnlySequence<byte> OneBytePerSegment(ReadOnlyMemory<byte> data)
+    {
+        if (data.Length == 0) return ReadOnlySequence<byte>.Empty;
+        var first = new Segment(data[..1], 0);
+        var last = first;
+        for (int i = 1; i < data.Length; i++) last = last.Append(data.Slice(i, 1));
+        return new ReadOnlySequence<byte>(first, 0, last, 1);
     }
 
     private static bool RequestRoundTrips(int op) => op is not (999 or OpCode.DeleteContainer or OpCode.Notification) && op >= -11;
