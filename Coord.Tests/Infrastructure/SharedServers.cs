@@ -30,6 +30,7 @@ public sealed class SharedServers
     [OneTimeTearDown]
     public void StopAll()
     {
+        CompatibilityMatrix.Write();
         if (LazyCoord.IsValueCreated) LazyCoord.Value.Dispose();
         if (LazyClientsCoord.IsValueCreated) LazyClientsCoord.Value.Dispose();
         if (LazyReference.IsValueCreated) LazyReference.Value.Dispose();

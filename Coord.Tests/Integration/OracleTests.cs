@@ -32,6 +32,7 @@ public sealed partial class OracleTests
         var failedNames = FailedList().Match(r.Stdout) is { Success: true } m ? m.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries) : [];
         var unexpected = failedNames.Where(n => !KnownDifferences.ContainsKey(n)).ToList();
         TestContext.Out.WriteLine($"oracle: {passed}/{total} scenarios identical; known differences: {string.Join(", ", failedNames.Intersect(KnownDifferences.Keys))}");
+        RecordMatrix(r.Stdout);
         Assert.That(total, Is.GreaterThanOrEqualTo(150), "scenario count");
         Assert.That(unexpected, Is.Empty, "scenarios where Coord differs from ZooKeeper 3.8.0:\n" + r.Stdout);
         Assert.That(passed + failed, Is.EqualTo(total));
@@ -54,9 +55,29 @@ public sealed partial class OracleTests
         var r = Repo.Run("/usr/bin/python3", [Oracle, "fuzz", "--ref", SharedServers.Reference.HostPort, "--target", SharedServers.Coord.HostPort,
             "--seed", seed.ToString(), "--ops", "300", "--sessions", "3"], TimeSpan.FromMinutes(3));
         TestContext.Out.WriteLine(r.Stdout);
+        CompatibilityMatrix.Record("random multi-session ops (fuzz seeds)", WireClient, r.ExitCode == 0 ? 1 : 0, r.ExitCode == 0 ? 0 : 1);
         Assert.That(r.ExitCode, Is.EqualTo(0),
             $"seed {seed} differs; replay: /usr/bin/python3 Coord.Tests/Oracle/oracle.py fuzz --ref <zk> --target <coord> --seed {seed} --ops 300 --sessions 3\n{r}");
     }
+
+    private const string WireClient = "raw wire (oracle)";
+
+    /// <summary>Per-scenario verdicts, grouped by the scenario file they come from (scenarios_&lt;area&gt;.py).</summary>
+    private static void RecordMatrix(string oracleOutput)
+    {
+        var areas = Repo.Run("/usr/bin/python3", [Oracle, "--areas"], TimeSpan.FromSeconds(60)).Stdout
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).Where(p => p.Length == 2)
+            .ToDictionary(p => p[0], p => p[1]);
+        foreach (Match m in Verdict().Matches(oracleOutput))
+        {
+            var area = areas.GetValueOrDefault(m.Groups[2].Value, "other");
+            bool pass = m.Groups[1].Value == "PASS" || KnownDifferences.ContainsKey(m.Groups[2].Value);
+            CompatibilityMatrix.Record("oracle: " + area, WireClient, pass ? 1 : 0, pass ? 0 : 1);
+        }
+    }
+
+    [GeneratedRegex(@"^(PASS|FAIL) (\S+) \(", RegexOptions.Multiline)]
+    private static partial Regex Verdict();
 
     [GeneratedRegex(@"(\d+) passed, (\d+) failed, (\d+) scenarios")]
     private static partial Regex Summary();

@@ -9,8 +9,27 @@ namespace Coord.Tests.Integration;
 /// the C client. Each suite counts real behaviour: mutual exclusion, events received, leaders elected in time.
 /// </summary>
 [TestFixture, Category("Clients"), NonParallelizable]
-public sealed class RealClientTests
+public sealed partial class RealClientTests
 {
+    /// <summary>The suite's own check counts ("passed=N failed=M"), or its zkCli command count.</summary>
+    private static void RecordMatrix(string suite, string stdout)
+    {
+        bool suitePassed = stdout.Contains($"SUITE {suite} PASS");
+        string client = suite.StartsWith("zkcli", StringComparison.Ordinal) ? "zkCli.sh" : suite;
+        string area = suite == "zkcli-quota" ? "zkCli quota commands" : suite.StartsWith("zkcli", StringComparison.Ordinal) ? "zkCli commands (output = reference)" : "client API and recipes";
+        var counts = Counts().Match(stdout);
+        var commands = Commands().Match(stdout);
+        if (counts.Success) CompatibilityMatrix.Record(area, client, int.Parse(counts.Groups[1].Value), int.Parse(counts.Groups[2].Value));
+        else if (commands.Success) CompatibilityMatrix.Record(area, client, suitePassed ? int.Parse(commands.Groups[1].Value) : 0, suitePassed ? 0 : 1);
+        else CompatibilityMatrix.Record(area, client, suitePassed ? 1 : 0, suitePassed ? 0 : 1);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"passed=(\d+) failed=(\d+)")]
+    private static partial System.Text.RegularExpressions.Regex Counts();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\((\d+) commands\)")]
+    private static partial System.Text.RegularExpressions.Regex Commands();
+
     [TestCase("java")]
     [TestCase("curator")]
     [TestCase("kazoo")]
@@ -26,6 +45,7 @@ public sealed class RealClientTests
         foreach (var f in Directory.GetFiles(logDir, suite + ".*"))
             TestContext.Out.WriteLine($"--- {Path.GetFileName(f)}\n{File.ReadAllText(f)}");
         if (r.Stdout.Contains($"SUITE {suite} SKIP")) Assert.Ignore(r.Stdout);
+        RecordMatrix(suite, r.Stdout);
         Assert.That(r.Stdout, Does.Contain($"SUITE {suite} PASS"), r.ToString());
         Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
     }

@@ -136,6 +136,15 @@ def cmd_list(args):
     return 0
 
 
+def cmd_areas(args):
+    """name<TAB>area, the area being the scenario file (scenarios_<area>.py); used for the compatibility matrix."""
+    for n, s in SCENARIOS.items():
+        mod = getattr(s.fn, "__module__", "") or ""
+        area = mod.split("scenarios_", 1)[1] if "scenarios_" in mod else mod
+        print(f"{n}\t{area}")
+    return 0
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     load_scenarios()
@@ -149,6 +158,7 @@ def main(argv=None):
     ap.add_argument("--scenario", action="append", help="scenario name or glob (repeatable)")
     ap.add_argument("--all", action="store_true", help="also run scenarios marked as known divergences")
     ap.add_argument("--list", action="store_true", help="list scenarios")
+    ap.add_argument("--areas", action="store_true", help="print 'scenario<TAB>area' lines")
     ap.add_argument("--skip-slow", action="store_true",
                     help="skip scenarios that wait for server timers (containers, TTL, session expiry)")
     ap.add_argument("--ignore-event-zxid", action="store_true",
@@ -158,6 +168,8 @@ def main(argv=None):
     harness.OPTIONS["event_zxid"] = not args.ignore_event_zxid
     if args.list:
         return cmd_list(args)
+    if args.areas:
+        return cmd_areas(args)
     if args.record:
         return cmd_record(args)
     if not (args.ref and args.target):
