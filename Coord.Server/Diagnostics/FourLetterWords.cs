@@ -60,7 +60,7 @@ public static class FourLetterWords
                     AppendConnection(sb, self, brief: true);
                     sb.Append('\n');
                 }
-                sb.Append(CultureInfo.InvariantCulture, $"Latency min/avg/max: {zk.Stats.Min}/{zk.Stats.Avg:0.0####}/{zk.Stats.MaxLatencyMs}\n");
+                sb.Append(CultureInfo.InvariantCulture, $"Latency min/avg/max: {zk.Stats.Min}/{zk.Stats.Avg:0.0###}/{zk.Stats.MaxLatencyMs}\n");
                 sb.Append(CultureInfo.InvariantCulture, $"Received: {zk.Stats.PacketsReceived}\n");
                 sb.Append(CultureInfo.InvariantCulture, $"Sent: {zk.Stats.PacketsSent}\n");
                 sb.Append(CultureInfo.InvariantCulture, $"Connections: {conns.Count + 1}\n");
@@ -75,7 +75,12 @@ public static class FourLetterWords
                 sb.Append('\n');
                 return sb.ToString();
             case "crst":
-                foreach (var c in conns) { c.PacketsReceived = c.PacketsSent = 0; }
+                foreach (var c in conns)
+                {
+                    c.PacketsReceived = c.PacketsSent = 0;
+                    c.LastLatencyMs = c.TotalLatencyMs = c.LatencyCount = c.MaxLatencyMs = 0;
+                    c.MinLatencyMs = long.MaxValue;
+                }
                 return "Connection stats reset.\n";
             case "srst":
                 zk.Stats.Reset();
@@ -230,7 +235,7 @@ public static class FourLetterWords
         sb.Append(CultureInfo.InvariantCulture, $" /{c.RemoteIp}:{c.Remote.Port}[{(c.Established ? 1 : 0)}](queued={c.Outstanding},recved={c.PacketsReceived},sent={c.PacketsSent}");
         if (!brief && c.Established)
         {
-            sb.Append(CultureInfo.InvariantCulture, $",sid=0x{c.SessionId:x},lop={LastOpName(c.LastOp)},est={c.EstablishedAt.ToUnixTimeMilliseconds()},to={c.SessionTimeoutMs},lcxid=0x{c.LastCxid:x},lzxid=0x{c.LastZxid:x},lresp={Environment.TickCount64},llat=0,minlat=0,avglat=0,maxlat=0");
+            sb.Append(CultureInfo.InvariantCulture, $",sid=0x{c.SessionId:x},lop={LastOpName(c.LastOp)},est={c.EstablishedAt.ToUnixTimeMilliseconds()},to={c.SessionTimeoutMs},lcxid=0x{c.LastCxid:x},lzxid=0x{c.LastZxid:x},lresp={c.LastResponseAt.ToUnixTimeMilliseconds()},llat={c.LastLatencyMs},minlat={(c.LatencyCount == 0 ? 0 : c.MinLatencyMs)},avglat={(c.LatencyCount == 0 ? 0 : c.TotalLatencyMs / c.LatencyCount)},maxlat={c.MaxLatencyMs}");
         }
         sb.Append(")\n");
     }

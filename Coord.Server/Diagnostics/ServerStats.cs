@@ -10,6 +10,14 @@ public sealed class ServerStats
     public long TotalLatencyMs;
     public long LatencyCount;
 
+    public void Record(long latencyMs)
+    {
+        LatencyCount++;
+        TotalLatencyMs += latencyMs;
+        if (latencyMs < MinLatencyMs) MinLatencyMs = latencyMs;
+        if (latencyMs > MaxLatencyMs) MaxLatencyMs = latencyMs;
+    }
+
     public void Reset()
     {
         PacketsReceived = PacketsSent = MaxLatencyMs = TotalLatencyMs = LatencyCount = 0;

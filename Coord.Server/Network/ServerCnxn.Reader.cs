@@ -120,7 +120,7 @@ public sealed partial class ServerCnxn
         RequestHeader h;
         try { h = RequestHeader.Read(ref r); }
         catch (JuteException) { return null; }
-        var req = new Request { Kind = RequestKind.Client, Cnxn = this, Xid = h.Xid, Type = h.Type };
+        var req = new Request { Kind = RequestKind.Client, Cnxn = this, Xid = h.Xid, Type = h.Type, ReceivedAt = System.Diagnostics.Stopwatch.GetTimestamp() };
         try
         {
             req.Body = h.Type switch

@@ -31,6 +31,8 @@ public sealed class Request
     public object? Body;
     /// <summary>Set when the frame decoded but names an opcode the server does not serve.</summary>
     public bool Unknown;
+    /// <summary>Stopwatch timestamp taken when the frame was decoded; latency statistics are measured from it.</summary>
+    public long ReceivedAt;
 
     // Filled in by PrepRequestProcessor for requests that become txns.
     public TxnHeader Hdr;

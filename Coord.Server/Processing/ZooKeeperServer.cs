@@ -122,6 +122,8 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
             case RequestKind.Client:
                 Interlocked.Decrement(ref req.Cnxn!.Outstanding);
                 HandleClient(req);
+                // Standalone commits are synchronous, so the reply has been staged by now.
+                RecordLatency(req);
                 break;
             case RequestKind.Connect:
                 HandleConnect(req);
@@ -140,6 +142,19 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
                 CheckContainers();
                 break;
         }
+    }
+
+    private void RecordLatency(Request req)
+    {
+        if (req.ReceivedAt == 0 || req.Cnxn is not { Established: true } c) return;
+        long ms = (long)System.Diagnostics.Stopwatch.GetElapsedTime(req.ReceivedAt).TotalMilliseconds;
+        Stats.Record(ms);
+        c.LastLatencyMs = ms;
+        c.TotalLatencyMs += ms;
+        c.LatencyCount++;
+        if (ms < c.MinLatencyMs) c.MinLatencyMs = ms;
+        if (ms > c.MaxLatencyMs) c.MaxLatencyMs = ms;
+        c.LastResponseAt = DateTimeOffset.UtcNow;
     }
 
     /// <summary>Proposes a prepared txn. In standalone mode the commit (and so the reply) happens before this returns.</summary>
