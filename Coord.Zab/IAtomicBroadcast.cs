@@ -25,4 +25,11 @@ public interface IAtomicBroadcast
     /// <summary>Proposes a txn whose header carries a zxid from <see cref="NextZxid"/>; <paramref name="context"/>
     /// is handed back with the commit (the pending client request).</summary>
     void Propose(in TxnHeader header, ITxnRecord? txn, object? context);
+
+    /// <summary>True when <see cref="Propose"/> commits before it returns (standalone without a log).</summary>
+    bool CommitsSynchronously { get; }
+
+    /// <summary>Called by the server at the end of each processing batch: makes proposals durable and delivers the
+    /// commits that are due. A no-op for a broadcast that commits synchronously.</summary>
+    void Flush();
 }

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 PACKAGES="zookeeper zookeeper-bin libzookeeper-java libcurator-recipes-java libcurator-framework-java libcurator-discovery-java python3-kazoo default-jdk-headless"
 missing=""
 for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+# node-zookeeper-client (npm) runs on Node.js: take Debian's when the machine has none.
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 if [ -n "$missing" ]; then
   echo "== installing:$missing"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -21,6 +21,27 @@ public sealed partial class ZooKeeperServer
             Submit(req); // server-internal write (container cleanup, session expiry)
             return;
         }
+        req.SessionId = c.SessionId;
+        if (MustWaitForCommits(req))
+        {
+            Block(req);
+            return;
+        }
+        ServeClient(req);
+    }
+
+    /// <summary>Serves a client request whose turn has come (no earlier write of its session is still uncommitted,
+    /// unless it is itself a write, which may be pipelined behind them).</summary>
+    private void ServeClient(Request req)
+    {
+        ServeClientCore(req);
+        // Writes are timed when their reply is staged, at commit (FinishWrite).
+        if (!Request.IsWrite(req.Type)) RecordLatency(req);
+    }
+
+    private void ServeClientCore(Request req)
+    {
+        var c = req.Cnxn!;
         if (!c.Established || c.IsClosing) return; // nothing is served before a session is set up or once closing
         req.SessionId = c.SessionId;
         Stats.PacketsReceived++;
@@ -75,6 +96,7 @@ public sealed partial class ZooKeeperServer
     {
         var c = req.Cnxn;
         if (c is null) return;
+        RecordLatency(req);
         if (req.Hdr.Type == OpCode.CreateSession)
         {
             SendConnectResponse(c, valid: true);

@@ -108,6 +108,7 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
                         req.Cnxn?.Close();
                     }
                 }
+                CommitAndRelease();
                 foreach (var c in _dirty) c.Flush();
                 _dirty.Clear();
             }
@@ -122,8 +123,6 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
             case RequestKind.Client:
                 Interlocked.Decrement(ref req.Cnxn!.Outstanding);
                 HandleClient(req);
-                // Standalone commits are synchronous, so the reply has been staged by now.
-                RecordLatency(req);
                 break;
             case RequestKind.Connect:
                 HandleConnect(req);
@@ -157,10 +156,60 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
         c.LastResponseAt = DateTimeOffset.UtcNow;
     }
 
-    /// <summary>Proposes a prepared txn. In standalone mode the commit (and so the reply) happens before this returns.</summary>
+    // Per-session ordering when commits are asynchronous (a txn log): writes may be pipelined, but any other request
+    // of a session waits until that session's earlier writes have committed, so replies stay in request order and a
+    // read never overtakes the session's own write (ZooKeeper's CommitProcessor guarantee).
+    private readonly Dictionary<long, int> _uncommittedWrites = [];
+    private readonly Dictionary<long, Queue<Request>> _waiting = [];
+    private readonly List<long> _released = [];
+
+    private bool MustWaitForCommits(Request req)
+    {
+        long sid = req.SessionId;
+        if (sid == 0 || req.Type == OpCode.Auth) return false; // auth is answered out of band, as in ZooKeeper
+        if (_waiting.ContainsKey(sid)) return true;             // keep FIFO behind requests already waiting
+        return _uncommittedWrites.ContainsKey(sid) && !Request.IsWrite(req.Type);
+    }
+
+    private void Block(Request req)
+    {
+        if (!_waiting.TryGetValue(req.SessionId, out var q)) _waiting[req.SessionId] = q = new Queue<Request>();
+        q.Enqueue(req);
+    }
+
+    /// <summary>Makes pending proposals durable, delivers their commits, then serves the requests that were waiting for
+    /// them; repeats while that produces new proposals. One fsync per round covers every write of the round.</summary>
+    private void CommitAndRelease()
+    {
+        while (true)
+        {
+            Zab.Flush();
+            if (_released.Count == 0) return;
+            var sessions = _released.ToArray();
+            _released.Clear();
+            foreach (var sid in sessions) ServeWaiting(sid);
+        }
+    }
+
+    private void ServeWaiting(long sid)
+    {
+        if (!_waiting.TryGetValue(sid, out var q)) return;
+        while (q.Count > 0)
+        {
+            var next = q.Peek();
+            if (_uncommittedWrites.ContainsKey(sid) && !Request.IsWrite(next.Type)) break;
+            q.Dequeue();
+            ServeClient(next);
+        }
+        if (q.Count == 0) _waiting.Remove(sid);
+    }
+
+    /// <summary>Proposes a prepared txn. Without a txn log the commit (and so the reply) happens before this returns.</summary>
     private void Submit(Request req)
     {
         Prep.Prepare(req);
+        if (!Zab.CommitsSynchronously && req.SessionId != 0)
+            _uncommittedWrites[req.SessionId] = _uncommittedWrites.GetValueOrDefault(req.SessionId) + 1;
         Zab.Propose(req.Hdr, req.Txn, req);
     }
 
@@ -173,7 +222,19 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
         {
             Sessions.Remove(hdr.ClientId);
         }
-        if (context is Request req) FinishWrite(req, rc);
+        if (context is Request req)
+        {
+            FinishWrite(req, rc);
+            if (!Zab.CommitsSynchronously && req.SessionId != 0 && _uncommittedWrites.TryGetValue(req.SessionId, out int n))
+            {
+                if (n <= 1)
+                {
+                    _uncommittedWrites.Remove(req.SessionId);
+                    if (_waiting.ContainsKey(req.SessionId)) _released.Add(req.SessionId);
+                }
+                else _uncommittedWrites[req.SessionId] = n - 1;
+            }
+        }
     }
 
     private void ExpireSessions()

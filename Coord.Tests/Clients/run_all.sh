@@ -3,7 +3,7 @@
 #
 # usage: run_all.sh HOST:PORT
 # env:
-#   SUITES   space-separated subset of: java curator kazoo zkcli zkcli-quota c
+#   SUITES   space-separated subset of: java curator kazoo zkcli zkcli-quota c node
 #            (default: all of them)
 #   LOGDIR   where per-suite logs go (default: a fresh mktemp dir, printed at the end)
 #   SUITE_TIMEOUT  hard limit per suite in seconds (default 180; zkCli runs: ZKCLI_TIMEOUT, default 60)
@@ -14,7 +14,7 @@
 set -u
 HP=${1:?usage: run_all.sh HOST:PORT}
 HERE=$(cd "$(dirname "$0")" && pwd)
-SUITES=${SUITES:-java curator kazoo zkcli zkcli-quota c}
+SUITES=${SUITES:-java curator kazoo zkcli zkcli-quota c node}
 LOGDIR=${LOGDIR:-$(mktemp -d /tmp/coord-clients.XXXXXX)}
 TMO=${SUITE_TIMEOUT:-180}
 PY=/usr/bin/python3
@@ -102,6 +102,23 @@ run_c() {
   else report c FAIL "rc=$rc $(summarise "$LOGDIR/c.out")" "$t0"; fi
 }
 
+run_node() {
+  local t0 rc dir="$HERE/node"
+  t0=$(now)
+  if ! command -v node > /dev/null || ! command -v npm > /dev/null; then report node SKIP "node/npm not installed" "$t0"; return; fi
+  if [ ! -d "$dir/node_modules/node-zookeeper-client" ]; then
+    # exact versions from package-lock.json; log in LOGDIR/node.npm.log
+    if ! (cd "$dir" && timeout "$TMO" npm ci --no-audit --no-fund) > "$LOGDIR/node.npm.log" 2>&1; then
+      report node FAIL "npm ci failed (see $LOGDIR/node.npm.log)" "$t0"; return
+    fi
+  fi
+  timeout "$TMO" node "$dir/suite.js" "$HP" > "$LOGDIR/node.out" 2> "$LOGDIR/node.err"
+  rc=$?
+  if [ $rc -eq 0 ]; then report node PASS "$(summarise "$LOGDIR/node.out")" "$t0"
+  elif [ $rc -eq 124 ]; then report node FAIL "killed after ${TMO}s; $(summarise "$LOGDIR/node.out")" "$t0"
+  else report node FAIL "rc=$rc $(summarise "$LOGDIR/node.out")" "$t0"; fi
+}
+
 # fail fast when nothing listens on HOST:PORT (the clients would each wait for their timeouts)
 host=${HP%:*}; port=${HP##*:}; port=${port%%/*}
 if ! timeout 5 bash -c "exec 3<>/dev/tcp/$host/$port" 2> /dev/null; then
@@ -117,6 +134,7 @@ for s in $SUITES; do
     zkcli) run_zkcli zkcli "$HERE/zkcli/commands.zk" "$HERE/zkcli/expected.txt" ;;
     zkcli-quota) run_zkcli zkcli-quota "$HERE/zkcli/quota.zk" "$HERE/zkcli/expected_quota.txt" ;;
     c) run_c ;;
+    node) run_node ;;
     *) echo "SUITE $s FAIL unknown suite name"; failed=1 ;;
   esac
 done

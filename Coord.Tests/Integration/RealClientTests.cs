@@ -36,6 +36,7 @@ public sealed partial class RealClientTests
     [TestCase("zkcli")]
     [TestCase("zkcli-quota")]
     [TestCase("c")]
+    [TestCase("node")]
     public void SuitePassesAgainstCoord(string suite)
     {
         var logDir = Directory.CreateTempSubdirectory("coord-clients-").FullName;
