@@ -33,7 +33,7 @@ try
     builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
     using var host = builder.Build();
     await host.RunAsync();
-    return 0;
+    return Environment.ExitCode; // 3 when the server stopped because its txn log or snapshots could not be written
 }
 catch (Exception e)
 {

@@ -6,7 +6,7 @@ namespace Coord.Server.Data;
 /// ZooKeeper's tree digest (digest.enabled, on by default since 3.6): every node's digest is
 /// CRC32(path UTF-8 bytes, data bytes, czxid mzxid pzxid ctime mtime [8 bytes each, big-endian] version cversion aversion
 /// [4 each] ephemeralOwner [8]) over its persisted stat (DigestCalculator, version 2); the root counts once under the
-/// path "", nodes under /zookeeper count 0. The tree digest is the wrapping sum of node digests, kept up to date on each
+/// path "", nodes below /zookeeper/ count 0 (/zookeeper itself counts). The tree digest is the wrapping sum of node digests, kept up to date on each
 /// change. After every txn whose zxid is a multiple of 128 the pair (zxid, digest) is logged, last 1024 kept, which is
 /// what the hash four-letter word prints. Replicas that applied the same txns have the same digest.
 /// </summary>
@@ -27,7 +27,8 @@ public sealed partial class DataTree
 
     public static long NodeDigest(string path, DataNode n)
     {
-        if (path.StartsWith(ProcZookeeper, StringComparison.Ordinal)) return 0;
+        // ZooKeeper leaves the nodes below /zookeeper/ out (quota stats change locally); /zookeeper itself counts.
+        if (path.StartsWith(ProcZookeeper + "/", StringComparison.Ordinal)) return 0;
         if (path == RootPath) path = "";
         Span<byte> stat = stackalloc byte[60];
         System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(stat, n.Czxid);

@@ -51,6 +51,7 @@ public sealed partial class DataTree
         var node = new DataNode([], acl, 0, 0, 0);
         _nodes[path] = node;
         _nodes[PathUtils.Parent(path)].AddChild(PathUtils.Name(path));
+        DigestAdd(path, node);
         ApproximateDataSize += path.Length;
     }
 

@@ -89,9 +89,9 @@ public static class FourLetterWords
                 sb.Append(CultureInfo.InvariantCulture, $"clientPort={cfg.ClientPort}\n");
                 sb.Append(CultureInfo.InvariantCulture, $"secureClientPort=-1\n");
                 sb.Append(CultureInfo.InvariantCulture, $"dataDir={Path.GetFullPath(Path.Combine(cfg.DataDir, "version-2"))}\n");
-                sb.Append(CultureInfo.InvariantCulture, $"dataDirSize=0\n");
+                sb.Append(CultureInfo.InvariantCulture, $"dataDirSize={DirectorySize(zk.SnapLog.SnapDir)}\n");
                 sb.Append(CultureInfo.InvariantCulture, $"dataLogDir={Path.GetFullPath(Path.Combine(cfg.DataLogDir ?? cfg.DataDir, "version-2"))}\n");
-                sb.Append(CultureInfo.InvariantCulture, $"dataLogSize=0\n");
+                sb.Append(CultureInfo.InvariantCulture, $"dataLogSize={DirectorySize(zk.SnapLog.LogDir)}\n");
                 sb.Append(CultureInfo.InvariantCulture, $"tickTime={cfg.TickTimeMs}\n");
                 sb.Append(CultureInfo.InvariantCulture, $"maxClientCnxns={cfg.MaxClientCnxns}\n");
                 sb.Append(CultureInfo.InvariantCulture, $"minSessionTimeout={cfg.MinSessionTimeoutMs}\n");
@@ -193,8 +193,8 @@ public static class FourLetterWords
                 return sb.ToString();
             }
             case "dirs":
-                sb.Append("datadir_size: 0\n");
-                sb.Append("logdir_size: 0\n");
+                sb.Append(CultureInfo.InvariantCulture, $"datadir_size: {DirectorySize(zk.SnapLog.SnapDir)}\n");
+                sb.Append(CultureInfo.InvariantCulture, $"logdir_size: {DirectorySize(zk.SnapLog.LogDir)}\n");
                 return sb.ToString();
             case "gtmk":
                 return zk.TraceMask.ToString(CultureInfo.InvariantCulture);
@@ -210,6 +210,9 @@ public static class FourLetterWords
         }
         return "";
     }
+
+    private static long DirectorySize(string dir) =>
+        Directory.Exists(dir) ? new DirectoryInfo(dir).EnumerateFiles().Sum(f => f.Length) : 0;
 
     /// <summary>java.util.Date.toString: "EEE MMM dd HH:mm:ss zzz yyyy".</summary>
     private static string JavaDate(DateTimeOffset t) =>

@@ -7,7 +7,7 @@ namespace Coord.Server.Hosting;
 
 /// <summary>Runs the standalone server under the generic host: starts the pipeline and the client port, and stops
 /// both on SIGTERM or Ctrl-C.</summary>
-public sealed class CoordServerHost(ServerConfig config, ILoggerFactory loggers) : IHostedService
+public sealed class CoordServerHost(ServerConfig config, ILoggerFactory loggers, IHostApplicationLifetime lifetime) : IHostedService
 {
     private ZooKeeperServer? _server;
     private ClientListener? _listener;
@@ -17,6 +17,11 @@ public sealed class CoordServerHost(ServerConfig config, ILoggerFactory loggers)
         var log = loggers.CreateLogger("Coord.Server");
         foreach (var w in config.Warnings) log.LogWarning("{Warning}", w);
         _server = new ZooKeeperServer(config, log);
+        _server.OnFatal(_ =>
+        {
+            Environment.ExitCode = 3;
+            lifetime.StopApplication();
+        });
         _server.Start();
         _listener = new ClientListener(_server, loggers);
         _listener.Start();

@@ -37,6 +37,23 @@ public sealed class ServerConfig
     /// <summary>coord.sessionPasswordSecret: when set, session passwords are keyed with it instead of ZooKeeper's
     /// derivable scheme. Only for ensembles made entirely of Coord servers sharing the secret.</summary>
     public byte[]? SessionPasswordSecret { get; set; }
+    /// <summary>snapCount: txns between snapshots (randomised by up to half, as ZooKeeper does).</summary>
+    public int SnapCount { get; set; } = 100_000;
+    /// <summary>preAllocSize in KiB: the txn log grows in blocks of this size.</summary>
+    public long PreAllocSizeKb { get; set; } = 65536;
+    /// <summary>forceSync: fsync the txn log before acknowledging writes (yes) or only flush it (no).</summary>
+    public bool ForceSync { get; set; } = true;
+    /// <summary>snapSizeLimitInKb: log bytes between snapshots regardless of snapCount (KiB; 0 disables).</summary>
+    public long SnapSizeLimitKb { get; set; } = 4L * 1024 * 1024;
+    /// <summary>txnLogSizeLimitInKb: roll the txn log at this size (KiB; -1 = no limit).</summary>
+    public long TxnLogSizeLimitKb { get; set; } = -1;
+    /// <summary>snapshot.compression.method: "" (none) or "gz".</summary>
+    public string SnapshotCompression { get; set; } = "";
+    public bool SnapshotTrustEmpty { get; set; }
+    /// <summary>autopurge.snapRetainCount: snapshots (and the logs they need) kept by autopurge; at least 3.</summary>
+    public int AutopurgeSnapRetainCount { get; set; } = 3;
+    /// <summary>autopurge.purgeInterval in hours; 0 disables autopurge.</summary>
+    public int AutopurgePurgeIntervalHours { get; set; }
     public string? ConfigPath { get; set; }
     public List<string> Warnings { get; } = [];
 
@@ -44,12 +61,12 @@ public sealed class ServerConfig
     /// they are accepted with a warning rather than rejected, so an existing zoo.cfg starts.</summary>
     private static readonly HashSet<string> AcceptedButUnused = new(StringComparer.Ordinal)
     {
-        "admin.enableServer", "admin.serverPort", "admin.serverAddress", "autopurge.snapRetainCount", "autopurge.purgeInterval",
-        "snapCount", "preAllocSize", "forceSync", "fsync.warningthresholdms", "standaloneEnabled", "reconfigEnabled",
+        "admin.enableServer", "admin.serverPort", "admin.serverAddress",
+        "fsync.warningthresholdms", "standaloneEnabled", "reconfigEnabled",
         "electionAlg", "peerType", "quorumListenOnAllIPs", "metricsProvider.className", "metricsProvider.httpPort",
-        "snapshot.compression.method", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "maxCnxns", "localSessionsEnabled",
+        "maxCnxns", "localSessionsEnabled",
         "localSessionsUpgradingEnabled", "dynamicConfigFile", "audit.enable", "secureClientPort", "digest.enabled",
-        "snapshot.trust.empty", "syncEnabled", "leaderServes", "cnxTimeout", "skipACL",
+        "syncEnabled", "leaderServes", "cnxTimeout", "skipACL",
     };
 
     public static ServerConfig Load(string path, IEnumerable<string>? overrides = null)
@@ -121,12 +138,24 @@ public sealed class ServerConfig
             case "initLimit": InitLimit = PositiveInt(key, value, where); break;
             case "syncLimit": SyncLimit = PositiveInt(key, value, where); break;
             case "globalOutstandingLimit": GlobalOutstandingLimit = PositiveInt(key, value, where); break;
+            case "snapCount": SnapCount = IntIn(key, value, where, 2, int.MaxValue); break;
+            case "preAllocSize": PreAllocSizeKb = IntIn(key, value, where, 1, int.MaxValue); break;
+            case "forceSync": ForceSync = Bool(key, value, where); break;
+            case "snapSizeLimitInKb": SnapSizeLimitKb = IntIn(key, value, where, -1, int.MaxValue); break;
+            case "txnLogSizeLimitInKb": TxnLogSizeLimitKb = IntIn(key, value, where, -1, int.MaxValue); break;
+            case "snapshot.compression.method":
+                if (value is not ("" or "gz")) throw new ConfigException($"{where}: {key}={value} is not supported (use \"\" or gz; snappy is not available)");
+                SnapshotCompression = value;
+                break;
+            case "snapshot.trust.empty": SnapshotTrustEmpty = Bool(key, value, where); break;
+            case "autopurge.snapRetainCount": AutopurgeSnapRetainCount = Math.Max(3, IntIn(key, value, where, 0, int.MaxValue)); break;
+            case "autopurge.purgeInterval": AutopurgePurgeIntervalHours = IntIn(key, value, where, 0, int.MaxValue); break;
             case "coord.sessionPasswordSecret":
                 if (value.Length < 16) throw new ConfigException($"{where}: {key} must be at least 16 characters");
                 SessionPasswordSecret = System.Text.Encoding.UTF8.GetBytes(value);
                 break;
             default:
-                if (AcceptedButUnused.Contains(k) || k.StartsWith("server.", StringComparison.Ordinal) || k.StartsWith("autopurge.", StringComparison.Ordinal)
+                if (AcceptedButUnused.Contains(k) || k.StartsWith("server.", StringComparison.Ordinal)
                     || k.StartsWith("admin.", StringComparison.Ordinal) || k.StartsWith("metricsProvider.", StringComparison.Ordinal))
                     Warnings.Add($"{where}: {key} is accepted but not used by this Coord server");
                 else

@@ -14,6 +14,7 @@ public enum RequestKind : byte
     FourLetterWord,
     ExpireSessions,
     CheckContainers,
+    PurgeSnapshots,
 }
 
 /// <summary>

@@ -27,7 +27,7 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
-    private ITimer? _expiryTimer, _containerTimer;
+    private ITimer? _expiryTimer, _containerTimer, _purgeTimer;
     private readonly HashSet<ServerCnxn> _connections = [];
     private readonly Lock _connectionsLock = new();
 
@@ -35,6 +35,7 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
     public DataTree Tree { get; } = new();
     public SessionTracker Sessions { get; }
     public IAtomicBroadcast Zab { get; }
+    public Persistence.TxnSnapLog SnapLog { get; }
     public PrepRequestProcessor Prep { get; }
     public ServerStats Stats { get; } = new();
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
@@ -48,7 +49,35 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
         _time = time ?? TimeProvider.System;
         // Standalone ZooKeeper creates sessions with server id 1 in the top byte of the session id.
         Sessions = new SessionTracker(config.TickTimeMs, serverId: 1, _time);
-        Zab = new StandaloneBroadcast(this);
+        // Durable state in ZooKeeper's formats: recover the tree and sessions, then log every txn before it commits.
+        SnapLog = new Persistence.TxnSnapLog(config.DataDir, config.DataLogDir, new Persistence.TxnSnapLogOptions
+        {
+            Log = new Persistence.FileTxnLogOptions
+            {
+                PreAllocBytes = config.PreAllocSizeKb * 1024L,
+                ForceSync = config.ForceSync,
+                SizeLimitBytes = config.TxnLogSizeLimitKb > 0 ? config.TxnLogSizeLimitKb * 1024L : -1,
+            },
+            SnapCount = config.SnapCount,
+            SnapSizeLimitBytes = config.SnapSizeLimitKb * 1024L,
+            SnapshotCompression = config.SnapshotCompression == "gz" ? Persistence.SnapshotCompression.Gzip : Persistence.SnapshotCompression.None,
+            MaxRecordBytes = 2 * config.JuteMaxBufferBytes,
+            TrustEmptySnapshot = config.SnapshotTrustEmpty,
+        }, log);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var restored = SnapLog.Restore(Tree);
+        foreach (var (id, timeout) in restored.Sessions)
+        {
+            Sessions.Add(id, timeout);
+            Sessions.AvoidIdsUpTo(id);
+        }
+        log.LogInformation("Restored {Nodes} znodes and {Sessions} sessions up to zxid 0x{Zxid:x} ({Txns} txns replayed{Snap}) in {Ms} ms",
+            Tree.NodeCount - 1, restored.Sessions.Count, restored.LastZxid, restored.TxnsReplayed,
+            restored.SnapshotPath is null ? "" : ", snapshot " + Path.GetFileName(restored.SnapshotPath), sw.ElapsedMilliseconds);
+        if (restored.TornTail is not null) log.LogWarning("Truncated a damaged txn log tail: {Damage}", restored.TornTail);
+        Zab = new StandaloneBroadcast(this, SnapLog.Log, epoch: 0, lastZxid: restored.LastZxid);
+        // ZooKeeper takes a snapshot at every start, so recovery never has to replay the same log twice.
+        SnapLog.TakeSnapshot(Tree, restored.Sessions);
         Prep = new PrepRequestProcessor(Tree, Sessions, Zab, config, _time);
         _queue = Channel.CreateBounded<Request>(new BoundedChannelOptions(Math.Max(16, config.GlobalOutstandingLimit))
         {
@@ -65,6 +94,11 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
             TimeSpan.FromMilliseconds(Config.TickTimeMs), TimeSpan.FromMilliseconds(Config.TickTimeMs));
         _containerTimer = _time.CreateTimer(_ => Post(new Request { Kind = RequestKind.CheckContainers }), null,
             TimeSpan.FromMilliseconds(Config.ContainerCheckIntervalMs), TimeSpan.FromMilliseconds(Config.ContainerCheckIntervalMs));
+        if (Config.AutopurgePurgeIntervalHours > 0)
+        {
+            var every = TimeSpan.FromHours(Config.AutopurgePurgeIntervalHours);
+            _purgeTimer = _time.CreateTimer(_ => Post(new Request { Kind = RequestKind.PurgeSnapshots }), null, every, every);
+        }
     }
 
     /// <summary>Queues a request; waits while the queue is full (globalOutstandingLimit), which stops the caller's reads.</summary>
@@ -108,7 +142,22 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
                         req.Cnxn?.Close();
                     }
                 }
-                CommitAndRelease();
+                try
+                {
+                    CommitAndRelease();
+                    if (SnapLog.ShouldSnapshot())
+                        SnapLog.TakeSnapshot(Tree, Sessions.Sessions.Select(s => KeyValuePair.Create(s.Id, s.TimeoutMs)));
+                }
+                catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+                {
+                    // The log can no longer be trusted to hold what clients would be told is committed: stop before
+                    // any reply of this batch leaves, as ZooKeeper stops when its SyncRequestProcessor fails.
+                    _log.LogCritical(e, "Cannot write the txn log or a snapshot; stopping the server");
+                    Fatal = e;
+                    foreach (var c in ConnectionsSnapshot()) c.Close();
+                    _onFatal?.Invoke(e);
+                    return;
+                }
                 foreach (var c in _dirty) c.Flush();
                 _dirty.Clear();
             }
@@ -139,6 +188,10 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
                 break;
             case RequestKind.CheckContainers:
                 CheckContainers();
+                break;
+            case RequestKind.PurgeSnapshots:
+                var removed = SnapLog.Purge(Config.AutopurgeSnapRetainCount);
+                _log.LogInformation("Autopurge removed {Count} old snapshot and log files", removed.Count);
                 break;
         }
     }
@@ -295,10 +348,18 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
         c.CloseAfterFlush();
     }
 
+    /// <summary>Set when the server stopped because its disk failed.</summary>
+    public Exception? Fatal { get; private set; }
+    private Action<Exception>? _onFatal;
+
+    /// <summary>Called (once) if the server has to stop because durable storage failed.</summary>
+    public void OnFatal(Action<Exception> handler) => _onFatal = handler;
+
     public async ValueTask DisposeAsync()
     {
         _expiryTimer?.Dispose();
         _containerTimer?.Dispose();
+        _purgeTimer?.Dispose();
         _queue.Writer.TryComplete();
         _stop.CancelAfter(TimeSpan.FromSeconds(2));
         if (_loop is not null)
@@ -306,5 +367,10 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
             try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
         }
         foreach (var c in ConnectionsSnapshot()) c.Close();
+        if (Fatal is null)
+        {
+            try { Zab.Flush(); } catch (Exception e) when (e is IOException or InvalidOperationException) { _log.LogWarning(e, "Final txn log flush failed"); }
+        }
+        SnapLog.Dispose();
     }
 }

@@ -67,6 +67,13 @@ public sealed class SessionTracker
 
     public long NextSessionId() => _nextSessionId++;
 
+    /// <summary>After sessions are restored from disk: new ids must not collide with them. The seed comes from a
+    /// monotonic clock that restarts at boot, so a restored id of this server can be ahead of it.</summary>
+    public void AvoidIdsUpTo(long restoredId)
+    {
+        if ((restoredId >>> 56) == (_nextSessionId >>> 56) && restoredId >= _nextSessionId) _nextSessionId = restoredId + 1;
+    }
+
     public Session Add(long id, int timeoutMs)
     {
         var s = new Session(id, timeoutMs);

@@ -1,0 +1,65 @@
+namespace Coord.Server.Data;
+
+/// <summary>
+/// Snapshot restore (used by Coord.Server.Persistence.DataTreeLoader), as ZooKeeper's DataTree.deserialize does it:
+/// the tree is emptied, nodes are put back one by one in snapshot order (parents first) with their full persisted
+/// state, each is added to its parent's child set in that order (which fixes later getChildren orders the way
+/// ZooKeeper's do) and registered as ephemeral, container or TTL by its ephemeralOwner; finally quota statistics are
+/// recomputed (DataTree.setupQuota). The tree digest and data-size accounting follow every node added. Only for a tree
+/// no request has seen yet: nothing is watched, nothing fires.
+/// </summary>
+public sealed partial class DataTree
+{
+    /// <summary>Empties the tree (the nodes the constructor made included) before a snapshot is loaded.</summary>
+    public void BeginRestore()
+    {
+        _nodes.Clear();
+        _ephemerals.Clear();
+        _containers.Clear();
+        _ttls.Clear();
+        _quotaPaths.Clear();
+        _digestLog.Clear();
+        ApproximateDataSize = 0;
+        TreeDigest = 0;
+        LastProcessedZxid = 0;
+    }
+
+    /// <summary>Adds one node read from a snapshot. The root comes first (as "" or "/"); every other node's parent
+    /// must already be present.</summary>
+    public void RestoreNode(string path, DataNode node)
+    {
+        if (path.Length == 0) path = RootPath;
+        if (_nodes.ContainsKey(path)) throw new InvalidDataException($"node {path} restored twice");
+        if (path != RootPath)
+        {
+            string parentPath = PathUtils.Parent(path);
+            var parent = GetNode(parentPath) ?? throw new InvalidDataException($"Invalid Datatree, unable to find parent {parentPath} of path {path}");
+            parent.AddChild(PathUtils.Name(path));
+            ApproximateDataSize += path.Length + (node.Data?.Length ?? 0);
+        }
+        _nodes[path] = node;
+        DigestAdd(path, node);
+        long owner = node.EphemeralOwner;
+        if (Coord.Protocol.EphemeralType.IsContainer(owner)) _containers.Add(path);
+        else if (Coord.Protocol.EphemeralType.IsTtl(owner)) _ttls.Add(path);
+        else if (owner != 0)
+        {
+            if (!_ephemerals.TryGetValue(owner, out var set)) _ephemerals[owner] = set = new JavaOrderedStringSet(JavaEphemeralSetInitialCapacity);
+            set.Add(path);
+        }
+    }
+
+    /// <summary>Ends a restore: registers every quota (a leaf zookeeper_limits node under /zookeeper/quota), recomputes
+    /// its zookeeper_stats from the tree, and records <paramref name="zxid"/> as the last txn applied.</summary>
+    public void EndRestore(long zxid)
+    {
+        const string limitSuffix = "/" + QuotaLimitNode;
+        foreach (var (path, node) in _nodes)
+        {
+            if (node.ChildCount == 0 && path.StartsWith(QuotaZookeeper + "/", StringComparison.Ordinal) && path.EndsWith(limitSuffix, StringComparison.Ordinal))
+                _quotaPaths.Add(TrimQuotaPath(path[..^limitSuffix.Length]));
+        }
+        foreach (var quotaPath in _quotaPaths) UpdateQuotaForPath(quotaPath);
+        LastProcessedZxid = zxid;
+    }
+}

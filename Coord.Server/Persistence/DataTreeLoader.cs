@@ -1,0 +1,205 @@
+// Moves a DataTree in and out of ZooKeeper's snapshot format (grammar in FileSnap.cs):
+//
+//   Snapshot body = Sessions AclCache Node* "/"
+//   Node          = ustring path ("" for the root), buffer data, long aclId, StatPersisted
+//
+// Writing walks the tree depth-first from the root, children in ZooKeeper's order (the parent's Java HashSet
+// iteration order, DataNode.ChildrenInZooKeeperOrder), exactly as DataTree.serializeNode does, without recursion so
+// deep chains cannot overflow the stack. ACL lists are numbered 1..k by a canonical ordering of the distinct lists;
+// the root, /zookeeper and /zookeeper/quota keep -1 (OPEN_ACL_UNSAFE) as in ZooKeeper. Sessions are written in the
+// order a Java HashMap<Long,Integer> copy iterates them.
+//
+// The digest section is the tree's own (DataTree.TreeDigest, ZooKeeper's DigestCalculator v2) when the snapshot is
+// taken at the tree's LastProcessedZxid, so ZooKeeper loading the file can check it; otherwise it is left empty.
+//
+// Loading rebuilds a fresh tree node by node in file order through DataTree.BeginRestore/RestoreNode/EndRestore, as
+// DataTree.deserialize does: each node is added to its parent's child set in that order (which fixes later
+// getChildren orders the way ZooKeeper's do) and registered as ephemeral, container or TTL by its ephemeralOwner.
+
+using Coord.Protocol.Records;
+using Coord.Server.Data;
+
+namespace Coord.Server.Persistence;
+
+public static class DataTreeLoader
+{
+    private static readonly string[] OpenAclSystemPaths = [DataTree.RootPath, DataTree.ProcZookeeper, DataTree.QuotaZookeeper];
+
+    /// <summary>Checks a snapshot's structure before anything is applied: the root comes first, every other node's
+    /// parent precedes it, no path repeats, and every ACL id resolves.</summary>
+    public static void Validate(SnapshotContents snap)
+    {
+        if (snap.Nodes.Count == 0 || snap.Nodes[0].Path.Length != 0)
+            throw new PersistenceCorruptException("snapshot does not start with the root node (path \"\")");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in snap.Nodes)
+        {
+            snap.ResolveAcl(n.AclId);
+            if (n.Path.Length > 0)
+            {
+                int slash = n.Path.LastIndexOf('/');
+                if (slash < 0) throw new PersistenceCorruptException($"invalid node path '{n.Path}'");
+                var parent = n.Path[..slash];
+                if (!seen.Contains(parent)) throw new PersistenceCorruptException($"Invalid Datatree, unable to find parent {parent} of path {n.Path}");
+            }
+            if (!seen.Add(n.Path)) throw new PersistenceCorruptException($"node {n.Path} appears twice");
+        }
+    }
+
+    /// <summary>Loads <paramref name="snap"/> into <paramref name="tree"/>, which must be fresh (only the system nodes,
+    /// no txn applied). Afterwards the tree's LastProcessedZxid is the snapshot's zxid. Validates first, so a bad
+    /// snapshot throws before the tree is touched.</summary>
+    public static void Load(DataTree tree, SnapshotContents snap)
+    {
+        Validate(snap);
+        if (tree.LastProcessedZxid != 0 || tree.Nodes.Any(kv => !DataTree.IsSpecialPath(kv.Key)))
+            throw new InvalidOperationException("a snapshot can only be loaded into a fresh DataTree");
+        tree.BeginRestore();
+        foreach (var n in snap.Nodes)
+        {
+            var s = n.Stat;
+            tree.RestoreNode(n.Path, new DataNode(n.Data, snap.ResolveAcl(n.AclId), s.Czxid, s.Ctime, s.EphemeralOwner)
+            {
+                Mzxid = s.Mzxid,
+                Mtime = s.Mtime,
+                Version = s.Version,
+                Cversion = s.Cversion,
+                Aversion = s.Aversion,
+                Pzxid = s.Pzxid,
+            });
+        }
+        tree.EndRestore(Math.Max(snap.Zxid, 0));
+    }
+
+    /// <summary>The nodes in snapshot order: pre-order depth-first, children in ZooKeeper's order, root as "".</summary>
+    public static IEnumerable<(string Path, DataNode Node)> Walk(DataTree tree)
+    {
+        var root = tree.GetNode(DataTree.RootPath);
+        if (root is null) yield break;
+        var stack = new Stack<(string, DataNode)>();
+        stack.Push(("", root));
+        while (stack.Count > 0)
+        {
+            var (path, node) = stack.Pop();
+            yield return (path, node);
+            if (node.ChildCount == 0) continue;
+            var children = node.ChildrenInZooKeeperOrder();
+            for (int i = children.Count - 1; i >= 0; i--)
+            {
+                var childPath = path + "/" + children[i];
+                var child = tree.GetNode(childPath);
+                if (child is not null) stack.Push((childPath, child));
+            }
+        }
+    }
+
+    /// <summary>Numbers the distinct ACL lists of the tree (1..k, in a canonical order, so equal trees get equal ids).</summary>
+    public static AclNumbering NumberAcls(DataTree tree)
+    {
+        var distinct = new Dictionary<IReadOnlyList<Acl>, long>(AclListComparer.Instance);
+        foreach (var (path, node) in tree.Nodes)
+        {
+            if (IsOpenAclSystemNode(path, node)) continue;
+            distinct.TryAdd(node.Acl, 0);
+        }
+        var ordered = distinct.Keys.OrderBy(CanonicalKey, StringComparer.Ordinal).ToList();
+        var numbering = new AclNumbering();
+        for (int i = 0; i < ordered.Count; i++) numbering.Add(ordered[i], i + 1);
+        return numbering;
+    }
+
+    private static bool IsOpenAclSystemNode(string path, DataNode node) =>
+        Array.IndexOf(OpenAclSystemPaths, path.Length == 0 ? DataTree.RootPath : path) >= 0 &&
+        AclListComparer.Instance.Equals(node.Acl, Acl.OpenAclUnsafe);
+
+    private static string CanonicalKey(IReadOnlyList<Acl> acl) =>
+        string.Join(";", acl.Select(a => $"{a.Perms},{a.Id.Scheme},{a.Id.Ident}"));
+
+    /// <summary>The snapshot of a tree, in memory (tests, tools, comparisons).</summary>
+    public static SnapshotContents Capture(DataTree tree, IEnumerable<KeyValuePair<long, int>> sessions, long zxid)
+    {
+        var acls = NumberAcls(tree);
+        var snap = new SnapshotContents { Zxid = zxid, Digest = DigestOf(tree, zxid) };
+        snap.Sessions.AddRange(SessionsInJavaOrder(sessions));
+        snap.Acls.AddRange(acls.Entries);
+        foreach (var (path, node) in Walk(tree))
+            snap.Nodes.Add(new SnapshotNode(path, node.Data, IsOpenAclSystemNode(path, node) ? SnapshotContents.OpenAclUnsafeId : acls.IdOf(node.Acl), node.ToStatPersisted()));
+        return snap;
+    }
+
+    /// <summary>Streams a snapshot of the tree to &lt;snapDir&gt;/snapshot.&lt;zxid&gt;; returns its path. Runs on the
+    /// thread that owns the tree (the snapshot is exact, not fuzzy).</summary>
+    public static string WriteSnapshot(DataTree tree, IEnumerable<KeyValuePair<long, int>> sessions, string snapDir, long zxid, SnapshotWriteOptions? options = null)
+    {
+        var acls = NumberAcls(tree);
+        var sessionList = SessionsInJavaOrder(sessions);
+        options ??= new SnapshotWriteOptions();
+        if (options.Digest is null) options = options.WithDigest(DigestOf(tree, zxid));
+        return FileSnap.Write(snapDir, zxid, options, w =>
+        {
+            w.WriteSessions(sessionList);
+            w.WriteAcls(acls.Entries);
+            foreach (var (path, node) in Walk(tree))
+                w.WriteNode(path, node.Data, IsOpenAclSystemNode(path, node) ? SnapshotContents.OpenAclUnsafeId : acls.IdOf(node.Acl), node.ToStatPersisted());
+        });
+    }
+
+    /// <summary>The digest section for a snapshot of <paramref name="tree"/> named <paramref name="zxid"/>: the tree
+    /// digest when the tree is exactly at that zxid, else empty (ZooKeeper then skips the check).</summary>
+    public static ZxidDigest DigestOf(DataTree tree, long zxid) =>
+        zxid > 0 && zxid == tree.LastProcessedZxid ? new ZxidDigest(zxid, DataTree.DigestVersion, tree.TreeDigest) : ZxidDigest.Empty;
+
+    /// <summary>The order a Java HashMap&lt;Long,Integer&gt; copy of the session map iterates in
+    /// (SerializeUtils.serializeSnapshot copies the map before writing it).</summary>
+    public static List<KeyValuePair<long, int>> SessionsInJavaOrder(IEnumerable<KeyValuePair<long, int>> sessions)
+    {
+        var list = sessions.ToList();
+        if (list.Count <= 1) return list;
+        var items = list.Select((kv, i) => (kv, (int)(kv.Key ^ (long)((ulong)kv.Key >> 32)), (long)i));
+        return JavaHashOrder.Order(items, JavaHashOrder.CopyCapacity(list.Count));
+    }
+
+    /// <summary>Structural equality of ACL lists (same entries, same order).</summary>
+    public sealed class AclListComparer : IEqualityComparer<IReadOnlyList<Acl>>
+    {
+        public static readonly AclListComparer Instance = new();
+
+        public bool Equals(IReadOnlyList<Acl>? x, IReadOnlyList<Acl>? y)
+        {
+            if (ReferenceEquals(x, y)) return true;
+            if (x is null || y is null || x.Count != y.Count) return false;
+            for (int i = 0; i < x.Count; i++) if (x[i] != y[i]) return false;
+            return true;
+        }
+
+        public int GetHashCode(IReadOnlyList<Acl> obj)
+        {
+            var h = new HashCode();
+            foreach (var a in obj) h.Add(a);
+            return h.ToHashCode();
+        }
+    }
+
+    /// <summary>ACL list → id, with a fast path for list instances already seen.</summary>
+    public sealed class AclNumbering
+    {
+        private readonly Dictionary<IReadOnlyList<Acl>, long> _byValue = new(AclListComparer.Instance);
+        private readonly Dictionary<IReadOnlyList<Acl>, long> _byInstance = new(ReferenceEqualityComparer.Instance);
+
+        public List<KeyValuePair<long, IReadOnlyList<Acl>>> Entries { get; } = [];
+
+        internal void Add(IReadOnlyList<Acl> acl, long id)
+        {
+            _byValue[acl] = id;
+            Entries.Add(new(id, acl));
+        }
+
+        public long IdOf(IReadOnlyList<Acl> acl)
+        {
+            if (_byInstance.TryGetValue(acl, out long id)) return id;
+            id = _byValue[acl];
+            _byInstance[acl] = id;
+            return id;
+        }
+    }
+}

@@ -1,0 +1,478 @@
+// ZooKeeper's snapshot file, byte for byte (FileSnap, SnapStream, SerializeUtils, DataTree, ReferenceCountedACLCache;
+// 3.8). All integers big-endian (jute); ustring/buffer = int length (-1 = null) + bytes; vector = int count + items.
+//
+//   Snapshot   = FileHeader Sessions AclCache Node* EndPath Seal [ ZxidDigest Seal [ long lastProcessedZxid Seal ] ]
+//   FileHeader = int magic 0x5a4b534e ("ZKSN"), int version 2, long dbid -1
+//   Sessions   = int count, ( long sessionId, int timeoutMs ){count}           (a Java HashMap copy, in its order)
+//   AclCache   = int count, ( long aclId, int n, ACL{int perms, ustring scheme, ustring id}{n} ){count}
+//                ids count up from 1 as ACL lists are first used; -1 is OPEN_ACL_UNSAFE and is never listed (the
+//                root, /zookeeper and /zookeeper/quota use it)
+//   Node       = ustring path, buffer data, long aclId,
+//                StatPersisted{long czxid, long mzxid, long ctime, long mtime, int version, int cversion,
+//                              int aversion, long ephemeralOwner, long pzxid}
+//                pre-order depth-first from the root, whose path is "" (not "/"); children in the iteration order of
+//                the parent's Java HashSet; a child's path is parent + "/" + name
+//   EndPath    = ustring "/"
+//   Seal       = long adler32, ustring "/" — the Adler-32 of every uncompressed byte before the seal, running from
+//                the start of the file (so the second seal also covers the first seal and the digest)
+//   ZxidDigest = long zxid, int digestVersion, long digest (digestVersion >= 2; hex ustring before) — since 3.6;
+//                zxid 0 = no digest ({0, 2, 0}, what ZooKeeper writes when it has none); Coord writes its tree digest
+//   lastProcessedZxid + third seal: 3.9 only; read when present, never written (3.8 would ignore it anyway).
+//
+// Compression (SnapStream): by file suffix — none, ".gz" (gzip of the whole stream above; seals computed on the
+// uncompressed bytes) or ".snappy" (not supported by Coord). A snapshot is written to "<name>.tmp", fsynced, renamed
+// into place and the directory fsynced.
+
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text;
+using Coord.Protocol.Records;
+
+namespace Coord.Server.Persistence;
+
+/// <summary>One node as a snapshot stores it. The root's path is "" in the file.</summary>
+public sealed record SnapshotNode(string Path, byte[]? Data, long AclId, StatPersisted Stat);
+
+/// <summary>The whole content of a snapshot file.</summary>
+public sealed class SnapshotContents
+{
+    /// <summary>ReferenceCountedACLCache.OPEN_UNSAFE_ACL_ID.</summary>
+    public const long OpenAclUnsafeId = -1;
+
+    /// <summary>Zxid from the file name: the last txn applied when the snapshot started (it may be fuzzy).</summary>
+    public long Zxid { get; set; }
+    public FileHeader Header { get; set; } = new(PersistenceFormat.SnapshotMagic, PersistenceFormat.FormatVersion, PersistenceFormat.SnapshotDbId);
+    /// <summary>Session id → timeout (ms), in file order.</summary>
+    public List<KeyValuePair<long, int>> Sessions { get; } = [];
+    /// <summary>ACL cache: id → list, in file order.</summary>
+    public List<KeyValuePair<long, IReadOnlyList<Acl>>> Acls { get; } = [];
+    /// <summary>Nodes in file order (parents before children).</summary>
+    public List<SnapshotNode> Nodes { get; } = [];
+    /// <summary>Null for a pre-3.6 snapshot without a digest section.</summary>
+    public ZxidDigest? Digest { get; set; }
+    /// <summary>3.9's third section; null when absent.</summary>
+    public long? LastProcessedZxid { get; set; }
+
+    private Dictionary<long, IReadOnlyList<Acl>>? _aclIndex;
+
+    /// <summary>ReferenceCountedACLCache.convertLong: -1 is OPEN_ACL_UNSAFE; an id missing from the cache is an error.</summary>
+    public IReadOnlyList<Acl> ResolveAcl(long id)
+    {
+        if (id == OpenAclUnsafeId) return Acl.OpenAclUnsafe;
+        _aclIndex ??= Acls.ToDictionary(kv => kv.Key, kv => kv.Value);
+        return _aclIndex.TryGetValue(id, out var acl) ? acl : throw new PersistenceCorruptException($"snapshot node refers to ACL id {id}, which is not in the ACL cache");
+    }
+}
+
+public sealed class SnapshotWriteOptions
+{
+    public SnapshotCompression Compression { get; init; } = SnapshotCompression.None;
+    /// <summary>fsync the file and its directory (ZooKeeper's AtomicFileOutputStream when syncSnap is on).</summary>
+    public bool Fsync { get; init; } = true;
+    /// <summary>The digest section; <see cref="ZxidDigest.Empty"/> tells readers there is nothing to compare. Null: the
+    /// writer's default (DataTreeLoader uses the tree's digest; FileSnap.Write(SnapshotContents) the contents').</summary>
+    public ZxidDigest? Digest { get; init; }
+
+    public SnapshotWriteOptions WithDigest(ZxidDigest digest) => new() { Compression = Compression, Fsync = Fsync, Digest = digest };
+}
+
+/// <summary>Reads and writes ZooKeeper 3.8 snapshot files (grammar above).</summary>
+public static class FileSnap
+{
+    /// <summary>Reads and validates a snapshot: magic, structure, both seals. Throws
+    /// <see cref="PersistenceCorruptException"/> when anything is off.</summary>
+    public static SnapshotContents Read(string path, int maxBufferBytes = TxnLogReader.DefaultMaxRecordBytes)
+    {
+        var name = Path.GetFileName(path);
+        var compression = PersistenceFormat.CompressionFromName(name);
+        if (compression == SnapshotCompression.Snappy)
+            throw new NotSupportedException($"{name}: snappy-compressed snapshots are not supported; set snapshot.compression.method to gz or none");
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            using Stream source = compression == SnapshotCompression.Gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
+            var r = new CheckedReader(source, maxBufferBytes);
+            var snap = new SnapshotContents { Zxid = PersistenceFormat.ZxidFromName(name, PersistenceFormat.SnapshotPrefix) };
+            ReadBody(r, snap);
+            return snap;
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new PersistenceCorruptException($"{name}: snapshot ends early ({e.Message})", e);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new PersistenceCorruptException($"{name}: {e.Message}", e);
+        }
+        catch (PersistenceCorruptException e)
+        {
+            throw new PersistenceCorruptException($"{name}: {e.Message}", e);
+        }
+    }
+
+    private static void ReadBody(CheckedReader r, SnapshotContents snap)
+    {
+        var header = new FileHeader(r.ReadInt(), r.ReadInt(), r.ReadLong());
+        if (header.Magic != PersistenceFormat.SnapshotMagic)
+            throw new PersistenceCorruptException($"mismatching magic headers 0x{header.Magic:x8} != 0x{PersistenceFormat.SnapshotMagic:x8}");
+        snap.Header = header;
+
+        int sessions = r.ReadInt();
+        if (sessions < 0) throw new PersistenceCorruptException($"negative session count {sessions}");
+        for (int i = 0; i < sessions; i++) snap.Sessions.Add(new(r.ReadLong(), r.ReadInt()));
+
+        int acls = r.ReadInt();
+        if (acls < 0) throw new PersistenceCorruptException($"negative ACL cache size {acls}");
+        for (int i = 0; i < acls; i++)
+        {
+            long id = r.ReadLong();
+            int n = r.ReadInt();
+            if (n < 0 || n > r.MaxBufferBytes) throw new PersistenceCorruptException($"ACL list {id} has bad length {n}");
+            var list = new List<Acl>(Math.Min(n, 64));
+            for (int j = 0; j < n; j++) list.Add(new Acl(r.ReadInt(), new Id(r.ReadString() ?? "", r.ReadString() ?? "")));
+            snap.Acls.Add(new(id, list));
+        }
+
+        while (true)
+        {
+            var path = r.ReadString() ?? throw new PersistenceCorruptException("null node path");
+            if (path == "/") break;
+            var data = r.ReadBuffer();
+            long aclId = r.ReadLong();
+            var stat = new StatPersisted(r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadLong(), r.ReadLong());
+            snap.Nodes.Add(new SnapshotNode(path, data, aclId, stat));
+        }
+        CheckSeal(r, "first");
+
+        // 3.6+: the digest and a second seal. Older snapshots end after the first seal.
+        if (r.AtEnd()) return;
+        long zxid = r.ReadLong();
+        int version = r.ReadInt();
+        long digest;
+        if (version < 2)
+        {
+            var hex = r.ReadString();
+            digest = hex is null ? 0 : Convert.ToInt64(hex, 16);
+        }
+        else
+        {
+            digest = r.ReadLong();
+        }
+        snap.Digest = new ZxidDigest(zxid, version, digest);
+        CheckSeal(r, "second");
+
+        // 3.9: lastProcessedZxid and a third seal.
+        if (r.AtEnd()) return;
+        snap.LastProcessedZxid = r.ReadLong();
+        CheckSeal(r, "third");
+    }
+
+    private static void CheckSeal(CheckedReader r, string which)
+    {
+        long computed = r.Checksum;
+        long stored = r.ReadLong();
+        var slash = r.ReadString();
+        if (stored != computed) throw new PersistenceCorruptException($"CRC corruption: {which} seal stores 0x{stored:x}, content sums to 0x{computed:x}");
+        if (slash != "/") throw new PersistenceCorruptException($"{which} seal not followed by \"/\"");
+    }
+
+    /// <summary>Writes <paramref name="snap"/> as &lt;snapDir&gt;/snapshot.&lt;zxid&gt;[.gz] atomically; returns the path.</summary>
+    public static string Write(string snapDir, SnapshotContents snap, SnapshotWriteOptions? options = null)
+    {
+        options ??= new SnapshotWriteOptions();
+        if (options.Digest is null) options = options.WithDigest(snap.Digest ?? ZxidDigest.Empty);
+        return Write(snapDir, snap.Zxid, options, w =>
+        {
+            w.WriteSessions(snap.Sessions);
+            w.WriteAcls(snap.Acls);
+            foreach (var n in snap.Nodes) w.WriteNode(n.Path, n.Data, n.AclId, n.Stat);
+        });
+    }
+
+    /// <summary>Writes a snapshot whose body (sessions, ACL cache, nodes, in that order) comes from
+    /// <paramref name="body"/>; the header, end marker, seals and digest are added here.</summary>
+    public static string Write(string snapDir, long zxid, SnapshotWriteOptions options, Action<SnapshotWriter> body)
+    {
+        if (options.Compression == SnapshotCompression.Snappy) throw new NotSupportedException("snappy snapshots are not supported");
+        Directory.CreateDirectory(snapDir);
+        var final = Path.Combine(snapDir, PersistenceFormat.SnapshotName(zxid, options.Compression));
+        var tmp = final + PersistenceFormat.TmpSuffix;
+        try
+        {
+            using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                using (Stream sink = options.Compression == SnapshotCompression.Gzip
+                           ? new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true)
+                           : new NonClosingStream(file))
+                {
+                    var w = new SnapshotWriter(sink);
+                    w.WriteHeader();
+                    body(w);
+                    w.Finish(options.Digest ?? ZxidDigest.Empty);
+                }
+                file.Flush(flushToDisk: options.Fsync);
+            }
+            File.Move(tmp, final, overwrite: true);
+            if (options.Fsync) DurableIo.SyncDirectory(snapDir);
+            return final;
+        }
+        catch
+        {
+            try { File.Delete(tmp); } catch (IOException) { /* leave it; readers skip .tmp files */ }
+            throw;
+        }
+    }
+
+    /// <summary>A Stream wrapper whose Dispose only flushes, so the FileStream under it can still be fsynced.</summary>
+    private sealed class NonClosingStream(Stream inner) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+        public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
+        protected override void Dispose(bool disposing) { if (disposing) inner.Flush(); }
+    }
+}
+
+/// <summary>
+/// Streams the body of a snapshot: call <see cref="WriteSessions"/>, <see cref="WriteAcls"/>, then
+/// <see cref="WriteNode"/> for each node in order. Keeps the running Adler-32 of everything written.
+/// </summary>
+public sealed class SnapshotWriter
+{
+    private readonly Stream _out;
+    private readonly byte[] _buf = new byte[1 << 16];
+    private int _used;
+    private Adler32 _crc = new();
+    private Section _section;
+
+    private enum Section { Header, Sessions, Acls, Nodes }
+
+    internal SnapshotWriter(Stream output) => _out = output;
+
+    internal void WriteHeader()
+    {
+        WriteInt(PersistenceFormat.SnapshotMagic);
+        WriteInt(PersistenceFormat.FormatVersion);
+        WriteLong(PersistenceFormat.SnapshotDbId);
+    }
+
+    /// <summary>Session map entries, in the order given.</summary>
+    public void WriteSessions(IReadOnlyCollection<KeyValuePair<long, int>> sessions)
+    {
+        Enter(Section.Sessions);
+        WriteInt(sessions.Count);
+        foreach (var (id, timeout) in sessions) { WriteLong(id); WriteInt(timeout); }
+    }
+
+    /// <summary>The ACL cache; ids must be unique and must not include -1.</summary>
+    public void WriteAcls(IReadOnlyCollection<KeyValuePair<long, IReadOnlyList<Acl>>> acls)
+    {
+        Enter(Section.Acls);
+        WriteInt(acls.Count);
+        foreach (var (id, list) in acls)
+        {
+            WriteLong(id);
+            WriteInt(list.Count);
+            foreach (var a in list) { WriteInt(a.Perms); WriteString(a.Id.Scheme); WriteString(a.Id.Ident); }
+        }
+    }
+
+    /// <summary>One node; the root is written with path "".</summary>
+    public void WriteNode(string path, byte[]? data, long aclId, in StatPersisted s)
+    {
+        Enter(Section.Nodes);
+        if (path == "/") throw new ArgumentException("the root is written with path \"\"; \"/\" ends the node list", nameof(path));
+        WriteString(path);
+        if (data is null) WriteInt(-1);
+        else { WriteInt(data.Length); WriteBytes(data); }
+        WriteLong(aclId);
+        WriteLong(s.Czxid); WriteLong(s.Mzxid); WriteLong(s.Ctime); WriteLong(s.Mtime);
+        WriteInt(s.Version); WriteInt(s.Cversion); WriteInt(s.Aversion);
+        WriteLong(s.EphemeralOwner); WriteLong(s.Pzxid);
+    }
+
+    internal void Finish(ZxidDigest digest)
+    {
+        if (_section < Section.Acls) throw new InvalidOperationException("a snapshot needs its session map and ACL cache before the end marker");
+        WriteString("/");
+        Seal();
+        WriteLong(digest.Zxid);
+        WriteInt(digest.DigestVersion);
+        WriteLong(digest.Digest);
+        Seal();
+        FlushBuffer();
+        _out.Flush();
+    }
+
+    private void Enter(Section next)
+    {
+        bool ok = next == _section + 1 || (next == Section.Nodes && _section == Section.Nodes);
+        if (!ok) throw new InvalidOperationException("snapshot sections go: sessions once, ACL cache once, then nodes");
+        _section = next;
+    }
+
+    private void Seal()
+    {
+        FlushBuffer();
+        WriteLong(_crc.Value);
+        WriteString("/");
+    }
+
+    private void FlushBuffer()
+    {
+        if (_used == 0) return;
+        _crc.Update(_buf.AsSpan(0, _used));
+        _out.Write(_buf, 0, _used);
+        _used = 0;
+    }
+
+    private Span<byte> Reserve(int n)
+    {
+        if (_buf.Length - _used < n) FlushBuffer();
+        var span = _buf.AsSpan(_used, n);
+        _used += n;
+        return span;
+    }
+
+    private void WriteInt(int v) => BinaryPrimitives.WriteInt32BigEndian(Reserve(4), v);
+    private void WriteLong(long v) => BinaryPrimitives.WriteInt64BigEndian(Reserve(8), v);
+
+    private void WriteBytes(ReadOnlySpan<byte> data)
+    {
+        if (data.Length <= _buf.Length)
+        {
+            data.CopyTo(Reserve(data.Length));
+            return;
+        }
+        FlushBuffer();
+        _crc.Update(data);
+        _out.Write(data);
+    }
+
+    private void WriteString(string? s)
+    {
+        if (s is null) { WriteInt(-1); return; }
+        int n = Encoding.UTF8.GetByteCount(s);
+        WriteInt(n);
+        if (n <= _buf.Length)
+        {
+            Encoding.UTF8.GetBytes(s, Reserve(n));
+            return;
+        }
+        WriteBytes(Encoding.UTF8.GetBytes(s));
+    }
+}
+
+/// <summary>Big-endian jute primitives over a stream, with the running Adler-32 of the bytes consumed so far.</summary>
+internal sealed class CheckedReader(Stream input, int maxBufferBytes)
+{
+    private readonly byte[] _buf = new byte[1 << 16];
+    private int _start, _end, _summed;
+    private Adler32 _crc = new();
+
+    public int MaxBufferBytes { get; } = maxBufferBytes;
+
+    /// <summary>Adler-32 of every byte consumed so far.</summary>
+    public long Checksum
+    {
+        get
+        {
+            SumConsumed();
+            return _crc.Value;
+        }
+    }
+
+    public bool AtEnd() => _start == _end && !Fill(1);
+
+    public int ReadInt() => BinaryPrimitives.ReadInt32BigEndian(Take(4));
+    public long ReadLong() => BinaryPrimitives.ReadInt64BigEndian(Take(8));
+
+    public string? ReadString()
+    {
+        int len = ReadLength();
+        if (len < 0) return null;
+        if (len <= _buf.Length) return Encoding.UTF8.GetString(Take(len));
+        return Encoding.UTF8.GetString(TakeLarge(len));
+    }
+
+    public byte[]? ReadBuffer()
+    {
+        int len = ReadLength();
+        if (len < 0) return null;
+        if (len == 0) return [];
+        if (len <= _buf.Length) return Take(len).ToArray();
+        return TakeLarge(len);
+    }
+
+    private int ReadLength()
+    {
+        int len = ReadInt();
+        if (len < -1 || len > MaxBufferBytes) throw new PersistenceCorruptException($"Unreasonable length = {len}");
+        return len;
+    }
+
+    private ReadOnlySpan<byte> Take(int n)
+    {
+        if (_end - _start < n && !Fill(n)) throw new EndOfStreamException($"needed {n} bytes, {_end - _start} left");
+        var span = _buf.AsSpan(_start, n);
+        _start += n;
+        return span;
+    }
+
+    private byte[] TakeLarge(int n)
+    {
+        var result = new byte[n];
+        int have = _end - _start;
+        _buf.AsSpan(_start, have).CopyTo(result);
+        _start = _end;
+        SumConsumed();
+        _start = _end = _summed = 0;
+        int got = have;
+        while (got < n)
+        {
+            int r = input.Read(result, got, n - got);
+            if (r == 0) throw new EndOfStreamException($"needed {n} bytes, {got} available");
+            got += r;
+        }
+        _crc.Update(result.AsSpan(have));
+        return result;
+    }
+
+    private void SumConsumed()
+    {
+        if (_start > _summed)
+        {
+            _crc.Update(_buf.AsSpan(_summed, _start - _summed));
+            _summed = _start;
+        }
+    }
+
+    /// <summary>Makes at least <paramref name="n"/> unread bytes available; false at end of stream.</summary>
+    private bool Fill(int n)
+    {
+        SumConsumed();
+        if (_start > 0)
+        {
+            int have = _end - _start;
+            _buf.AsSpan(_start, have).CopyTo(_buf);
+            _start = 0;
+            _end = have;
+            _summed = 0;
+        }
+        while (_end < n)
+        {
+            int r = input.Read(_buf, _end, _buf.Length - _end);
+            if (r == 0) return false;
+            _end += r;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,304 @@
+// The data directory as ZooKeeper lays it out, and recovery from it (FileTxnSnapLog + ZKDatabase.loadDataBase +
+// the dead-session cleanup of ZooKeeperServer.loadData, 3.8):
+//
+//   <dataDir>/version-2/snapshot.<zxid>[.gz]     grammar in FileSnap.cs
+//   <dataLogDir>/version-2/log.<zxid>            grammar in FileTxnLog.cs (dataLogDir defaults to dataDir)
+//
+// Restore = newest snapshot that reads cleanly (older ones are tried if it does not), then every logged txn with a
+// higher zxid, in order, applied to the tree; session timeouts come from the snapshot's session map and the
+// createSession/closeSession txns replayed. Zxids must continue without gaps (next = previous + 1, or counter 1 of a
+// later epoch). A damaged tail of the newest log file with no intact entry after it — a write cut short by a crash —
+// is cut off; any other damage stops recovery with PersistenceCorruptException (fail-stop: the node needs repair or a
+// resync, never a silent skip).
+
+using Coord.Protocol;
+using Coord.Protocol.Records;
+using Coord.Server.Data;
+using Coord.Zab;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Coord.Server.Persistence;
+
+public sealed class TxnSnapLogOptions
+{
+    public FileTxnLogOptions Log { get; init; } = new();
+    public SnapshotCompression SnapshotCompression { get; init; } = SnapshotCompression.None;
+    /// <summary>zookeeper.snapCount: a snapshot after snapCount/2 + random(snapCount/2) txns. Default 100000.</summary>
+    public int SnapCount { get; init; } = 100_000;
+    /// <summary>zookeeper.snapSizeLimitInKb × 1024: also snapshot once the log since the last one passes half of this
+    /// plus a random share. Default 4 GiB; 0 or less turns it off.</summary>
+    public long SnapSizeLimitBytes { get; init; } = 4L << 30;
+    /// <summary>Entry, string and buffer length limit when reading (jute.maxbuffer + extrasize).</summary>
+    public int MaxRecordBytes { get; init; } = TxnLogReader.DefaultMaxRecordBytes;
+    /// <summary>Cut a torn tail off the newest log file (damage with nothing intact after it). When false, any damage
+    /// stops recovery.</summary>
+    public bool TruncateTornTail { get; init; } = true;
+    /// <summary>zookeeper.snapshot.trust.empty: accept log files when no snapshot exists.</summary>
+    public bool TrustEmptySnapshot { get; init; }
+    /// <summary>Refuse a log whose zxids jump (other than to counter 1 of a later epoch).</summary>
+    public bool RequireContiguousZxids { get; init; } = true;
+    /// <summary>Snapshots tried, newest first, before giving up (ZooKeeper tries 100).</summary>
+    public int MaxSnapshotsToTry { get; init; } = 100;
+    /// <summary>Randomises the snapshot interval as ZooKeeper does; seed it for reproducible tests.</summary>
+    public Random Random { get; init; } = new();
+}
+
+/// <summary>What recovery found.</summary>
+/// <param name="LastZxid">Highest zxid in the restored state (the snapshot's, or the last replayed txn's); 0 when the
+/// directory was empty. Continue numbering after it.</param>
+/// <param name="Sessions">Live sessions with their timeouts (ms), to re-register in the session tracker.</param>
+/// <param name="TornTail">The damage that was cut off the newest log file, if any.</param>
+/// <param name="DeadSessions">Sessions that owned ephemerals but had no session entry; their ephemerals were removed.</param>
+/// <param name="DigestsChecked">Replayed txns that carried a TxnDigest (ZooKeeper 3.6+ writes one on every txn but
+/// error txns) whose version matched, so the tree digest after applying them was compared.</param>
+/// <param name="DigestMismatches">Of those, how many disagreed (ZooKeeper logs "Digests are not matching" and goes on;
+/// so does Coord, with a warning for the first ones).</param>
+public sealed record RestoreResult(
+    long LastZxid,
+    long SnapshotZxid,
+    string? SnapshotPath,
+    IReadOnlyDictionary<long, int> Sessions,
+    int TxnsReplayed,
+    TxnLogDamage? TornTail,
+    IReadOnlyList<long> DeadSessions,
+    IReadOnlyList<string> Warnings,
+    int DigestsChecked = 0,
+    int DigestMismatches = 0);
+
+/// <summary>
+/// Snapshots plus txn log for one server: recovery at start (<see cref="Restore"/>), the log to append to
+/// (<see cref="Log"/>, an <see cref="ITxnSink"/>), and snapshots with ZooKeeper's cadence (<see cref="ShouldSnapshot"/>,
+/// <see cref="TakeSnapshot"/>). Single-threaded, like the tree it persists.
+/// </summary>
+public sealed class TxnSnapLog : IDisposable
+{
+    private readonly TxnSnapLogOptions _options;
+    private readonly ILogger _log;
+    private long _appendedAtSnapshot;
+    private int _randRoll;
+    private long _randSize;
+
+    /// <param name="dataDir">zoo.cfg dataDir (snapshots go to dataDir/version-2).</param>
+    /// <param name="dataLogDir">zoo.cfg dataLogDir (logs go to dataLogDir/version-2); null = dataDir.</param>
+    public TxnSnapLog(string dataDir, string? dataLogDir = null, TxnSnapLogOptions? options = null, ILogger? log = null)
+    {
+        _options = options ?? new TxnSnapLogOptions();
+        _log = log ?? NullLogger.Instance;
+        SnapDir = PersistenceFormat.VersionDir(dataDir);
+        LogDir = PersistenceFormat.VersionDir(dataLogDir ?? dataDir);
+        Directory.CreateDirectory(SnapDir);
+        Log = new FileTxnLog(LogDir, _options.Log, _log);
+        ResetSnapshotCadence();
+    }
+
+    public string SnapDir { get; }
+    public string LogDir { get; }
+    public FileTxnLog Log { get; }
+
+    /// <summary>
+    /// Rebuilds <paramref name="tree"/> (which must be fresh) from disk. Throws <see cref="PersistenceCorruptException"/>
+    /// when the files cannot be trusted; cuts off a torn log tail (see the file comment).
+    /// </summary>
+    public RestoreResult Restore(DataTree tree)
+    {
+        var warnings = new List<string>();
+        void Warn(string message)
+        {
+            warnings.Add(message);
+            _log.LogWarning("{Message}", message);
+        }
+
+        // 1. The newest snapshot that reads cleanly.
+        SnapshotContents? snap = null;
+        string? snapPath = null;
+        var snapshots = PersistenceFormat.ListSnapshots(SnapDir);
+        foreach (var (path, _) in snapshots.Take(_options.MaxSnapshotsToTry))
+        {
+            try
+            {
+                var s = FileSnap.Read(path, _options.MaxRecordBytes);
+                DataTreeLoader.Validate(s);
+                snap = s;
+                snapPath = path;
+                break;
+            }
+            catch (Exception e) when (e is IOException or NotSupportedException or InvalidDataException)
+            {
+                Warn($"problem reading snap file {path}: {e.Message}");
+            }
+        }
+        if (snap is null && snapshots.Count > 0)
+            throw new PersistenceCorruptException($"Not able to find valid snapshots in {SnapDir}");
+
+        var sessions = new Dictionary<long, int>();
+        long snapZxid = 0;
+        int digestsChecked = 0, digestMismatches = 0;
+        if (snap is not null)
+        {
+            DataTreeLoader.Load(tree, snap);
+            foreach (var (id, timeout) in snap.Sessions) sessions[id] = timeout;
+            snapZxid = Math.Max(snap.Zxid, 0);
+            // FileSnap.deserialize → compareSnapshotDigests: a digest taken exactly at the snapshot's zxid must match.
+            if (snap.Digest is { Zxid: > 0 } sd && sd.Zxid == snapZxid && sd.DigestVersion == DataTree.DigestVersion && sd.Digest != tree.TreeDigest)
+            {
+                digestMismatches++;
+                Warn($"Digests are not matching for snapshot {Path.GetFileName(snapPath)}: file has {sd.Digest}, tree has {tree.TreeDigest}");
+            }
+            _log.LogInformation("Loaded snapshot {Path}: {Nodes} nodes, {Sessions} sessions", snapPath, snap.Nodes.Count, snap.Sessions.Count);
+        }
+        else if (PersistenceFormat.ListLogs(LogDir).Count > 0 && !_options.TrustEmptySnapshot)
+        {
+            throw new PersistenceCorruptException($"No snapshot found in {SnapDir}, but there are log entries in {LogDir}. Something is broken!");
+        }
+
+        // 2. The txns after it. A ZooKeeper snapshot is fuzzy: written while txns kept applying, it is consistent only
+        // once replay reaches the zxid of its digest; digests are compared from there on.
+        long fuzzyUntil = snap?.Digest is { Zxid: > 0 } fd && fd.Zxid > snapZxid && fd.DigestVersion == DataTree.DigestVersion ? fd.Zxid : 0;
+        long highest = snapZxid;
+        int replayed = 0;
+        TxnLogDamage? tornTail = null;
+        bool first = true;
+        long from = snap is null ? 0 : snapZxid + 1;
+        while (true)
+        {
+            using var it = new TxnLogIterator(LogDir, from, _options.MaxRecordBytes);
+            while (it.MoveNext())
+            {
+                var e = it.Current;
+                long z = e.Header.Zxid;
+                if (z <= highest && !(first && snap is null))
+                {
+                    Warn($"{Path.GetFileName(e.File)}: txn 0x{z:x} is not above 0x{highest:x}; skipped");
+                    continue;
+                }
+                if (_options.RequireContiguousZxids && !(first && snap is null) && !Follows(highest, z))
+                    throw new PersistenceCorruptException($"gap in the txn log: 0x{z:x} in {Path.GetFileName(e.File)} follows 0x{highest:x}");
+                Apply(tree, sessions, e);
+                // Inside a fuzzy snapshot's window no digest applies (DataTree.compareDigest); at its end the
+                // snapshot's digest does; after it, each txn's own.
+                long? expected = z == fuzzyUntil ? snap!.Digest!.Value.Digest
+                    : z > fuzzyUntil && e.Digest is { } d && d.Version == DataTree.DigestVersion ? d.TreeDigest : null;
+                if (expected is long want)
+                {
+                    digestsChecked++;
+                    if (want != tree.TreeDigest && ++digestMismatches <= 10)
+                        Warn($"Digests are not matching at zxid 0x{z:x}: expected {want}, tree has {tree.TreeDigest}");
+                }
+                highest = z;
+                first = false;
+                replayed++;
+            }
+            var damage = it.Damage;
+            if (damage is null) break;
+            if (it.DamageInLastFile)
+            {
+                if (damage.IntactEntryFollows || !_options.TruncateTornTail)
+                    throw new PersistenceCorruptException($"txn log damaged: {damage}");
+                Warn($"cutting torn tail off the txn log: {damage}");
+                FileTxnLog.TruncateFile(damage.File, damage.Offset);
+                tornTail = damage;
+                break;
+            }
+            // Damage in an older file is tolerable only as a leftover tail: the next file carries on right after it.
+            var next = it.FileAfterDamage!.Value;
+            if (damage.IntactEntryFollows || !(next.Zxid == highest + 1 || Follows(highest, next.Zxid)))
+                throw new PersistenceCorruptException($"txn log damaged: {damage}; the next file starts at 0x{next.Zxid:x}");
+            Warn($"cutting stale tail off an older txn log: {damage}");
+            FileTxnLog.TruncateFile(damage.File, damage.Offset);
+            from = highest + 1;
+        }
+
+        // 3. Ephemerals whose session is gone (ZooKeeperServer.loadData kills them without logging a txn).
+        var dead = tree.Ephemerals.Keys.Where(owner => !sessions.ContainsKey(owner)).ToList();
+        foreach (var owner in dead)
+            tree.ProcessTxn(new TxnHeader(owner, 0, highest, 0, OpCode.CloseSession), new CloseSessionTxn([]));
+
+        Log.LastZxidSeen = highest;
+        _log.LogInformation("{Count} txns loaded from {LogDir}; highest zxid is 0x{Zxid:x}", replayed, LogDir, highest);
+        return new RestoreResult(highest, snapZxid, snapPath, sessions, replayed, tornTail, dead, warnings, digestsChecked, digestMismatches);
+    }
+
+    /// <summary>True when <paramref name="next"/> may follow <paramref name="prev"/> in a log: the next counter, or
+    /// the first txn of a later epoch.</summary>
+    public static bool Follows(long prev, long next) =>
+        next == prev + 1 || (Zxid.EpochOf(next) > Zxid.EpochOf(prev) && Zxid.CounterOf(next) == 1);
+
+    private static void Apply(DataTree tree, Dictionary<long, int> sessions, TxnLogEntry e)
+    {
+        var hdr = e.Header;
+        switch (hdr.Type)
+        {
+            case OpCode.CreateSession:
+                sessions[hdr.ClientId] = ((CreateSessionTxn)e.Txn!).TimeOut;
+                break;
+            case OpCode.CloseSession:
+                sessions.Remove(hdr.ClientId);
+                break;
+        }
+        tree.ProcessTxn(hdr, e.Txn);
+    }
+
+    /// <summary>SyncRequestProcessor.shouldSnapshot: more than snapCount/2 + a random share of it appended since the
+    /// last snapshot, or the log since then past snapSizeLimit/2 + a random share.</summary>
+    public bool ShouldSnapshot()
+    {
+        long count = Log.AppendedCount - _appendedAtSnapshot;
+        return count > _options.SnapCount / 2 + _randRoll ||
+               (_options.SnapSizeLimitBytes > 0 && Log.CurrentLogSize > _options.SnapSizeLimitBytes / 2 + _randSize);
+    }
+
+    /// <summary>
+    /// Commits and rolls the log, then writes snapshot.&lt;tree.LastProcessedZxid&gt; of the tree and sessions. Call it on
+    /// the thread that owns the tree, after the txns applied to it have been committed (the snapshot must not hold
+    /// state the log could lose).
+    /// </summary>
+    public string TakeSnapshot(DataTree tree, IEnumerable<KeyValuePair<long, int>> sessions)
+    {
+        if (Log.UncommittedCount > 0) Log.Commit();
+        Log.RollLog();
+        long zxid = tree.LastProcessedZxid;
+        var path = DataTreeLoader.WriteSnapshot(tree, sessions, SnapDir, zxid,
+            new SnapshotWriteOptions { Compression = _options.SnapshotCompression, Fsync = _options.Log.ForceSync });
+        _log.LogInformation("Snapshotting: 0x{Zxid:x} to {Path}", zxid, path);
+        ResetSnapshotCadence();
+        return path;
+    }
+
+    private void ResetSnapshotCadence()
+    {
+        _appendedAtSnapshot = Log.AppendedCount;
+        _randRoll = _options.SnapCount / 2 > 0 ? _options.Random.Next(_options.SnapCount / 2) : 0;
+        _randSize = _options.SnapSizeLimitBytes / 2 > 0 ? _options.Random.NextInt64(_options.SnapSizeLimitBytes / 2) : 0;
+    }
+
+    /// <summary>
+    /// PurgeTxnLog: keeps the <paramref name="retainCount"/> newest snapshots and the log files needed to replay from
+    /// the oldest of them; deletes older snapshots and logs. Returns the deleted paths.
+    /// </summary>
+    public List<string> Purge(int retainCount)
+    {
+        if (retainCount < 1) throw new ArgumentOutOfRangeException(nameof(retainCount), "at least one snapshot must be kept");
+        var deleted = new List<string>();
+        var snapshots = PersistenceFormat.ListSnapshots(SnapDir);
+        if (snapshots.Count <= retainCount) return deleted;
+        long oldestKept = snapshots[retainCount - 1].Zxid;
+        var logs = PersistenceFormat.ListLogs(LogDir);
+        var needed = TxnLogIterator.SelectFiles(logs, oldestKept);
+        long firstNeeded = needed.Count > 0 ? needed[0].Zxid : long.MaxValue;
+        foreach (var (path, zxid) in logs)
+        {
+            if (zxid >= firstNeeded || path == Log.CurrentLogPath) continue;
+            File.Delete(path);
+            deleted.Add(path);
+        }
+        foreach (var (path, _) in snapshots.Skip(retainCount))
+        {
+            File.Delete(path);
+            deleted.Add(path);
+        }
+        return deleted;
+    }
+
+    public void Dispose() => Log.Dispose();
+}

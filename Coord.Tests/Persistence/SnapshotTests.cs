@@ -1,0 +1,197 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using Coord.Protocol;
+using Coord.Protocol.Records;
+using Coord.Server.Data;
+using Coord.Server.Persistence;
+using NUnit.Framework;
+
+namespace Coord.Tests.Persistence;
+
+/// <summary>Snapshot files: exact layout, round trips through a DataTree, compression, corruption.</summary>
+[TestFixture, Category("Persistence")]
+public sealed class SnapshotTests
+{
+    private static TxnScript Workload()
+    {
+        var s = new TxnScript();
+        s.Run(1);
+        s.Run(2);
+        s.Run(3);
+        return s;
+    }
+
+    [Test]
+    public void TreeRoundTripsThroughASnapshot()
+    {
+        var script = Workload();
+        using var dir = new TempDir();
+        var path = DataTreeLoader.WriteSnapshot(script.Tree, script.Sessions, dir.Path, script.Zxid);
+        Assert.That(Path.GetFileName(path), Is.EqualTo("snapshot." + script.Zxid.ToString("x")));
+        Assert.That(Directory.GetFiles(dir.Path), Has.Length.EqualTo(1), "no temporary file left behind");
+
+        var read = FileSnap.Read(path);
+        var expected = Kit.Capture(script.Tree, script.Sessions);
+        Kit.AssertSameTree(expected, read);
+        Assert.That(read.Zxid, Is.EqualTo(script.Zxid));
+        Assert.That(read.Digest, Is.EqualTo(new ZxidDigest(script.Zxid, 2, script.Tree.TreeDigest)), "the tree digest at the snapshot's zxid");
+        Assert.That(read.Nodes[0].Path, Is.EqualTo(""), "the root is stored as \"\"");
+        Assert.That(read.Nodes.Where(n => n.Path is "" or "/zookeeper" or "/zookeeper/quota").Select(n => n.AclId), Is.All.EqualTo(-1L));
+
+        var loaded = new DataTree();
+        DataTreeLoader.Load(loaded, read);
+        Kit.AssertSameTree(expected, DataTreeLoader.Capture(loaded, read.Sessions, loaded.LastProcessedZxid));
+        Assert.That(loaded.LastProcessedZxid, Is.EqualTo(script.Zxid));
+        Assert.That(loaded.NodeCount, Is.EqualTo(script.Tree.NodeCount));
+        Assert.That(loaded.ApproximateDataSize, Is.EqualTo(script.Tree.ApproximateDataSize));
+        Assert.That(loaded.TreeDigest, Is.EqualTo(script.Tree.TreeDigest), "digest of the rebuilt tree");
+        Assert.That(loaded.Containers, Is.EquivalentTo(script.Tree.Containers));
+        Assert.That(loaded.Ttls, Is.EquivalentTo(script.Tree.Ttls));
+        foreach (var owner in script.Tree.Ephemerals.Keys)
+            Assert.That(loaded.GetEphemerals(owner), Is.EqualTo(script.Tree.GetEphemerals(owner)), $"ephemerals of 0x{owner:x}");
+        foreach (var (p, node) in script.Tree.Nodes)
+        {
+            var other = loaded.GetNode(p)!;
+            Assert.That(other.ChildrenInZooKeeperOrder(), Is.EqualTo(node.ChildrenInZooKeeperOrder()), $"children order of {p}");
+            Assert.That(other.ToStat(), Is.EqualTo(node.ToStat()), $"client-visible stat of {p}");
+        }
+    }
+
+    [Test]
+    public void LayoutSealsAndDigestAreZooKeepers()
+    {
+        var script = Workload();
+        using var dir = new TempDir();
+        var bytes = File.ReadAllBytes(DataTreeLoader.WriteSnapshot(script.Tree, script.Sessions, dir.Path, script.Zxid));
+        Assert.That(Convert.ToHexString(bytes, 0, 16), Is.EqualTo("5A4B534E" + "00000002" + "FFFFFFFFFFFFFFFF"));
+        Assert.That(BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)), Is.EqualTo(script.Sessions.Count));
+
+        // Tail: seal1 "/" | zxid digestVersion digest | seal2 "/"  = (8+4+1) + (8+4+8) + (8+4+1) bytes.
+        int tail = 13 + 20 + 13;
+        int seal1 = bytes.Length - tail;
+        Assert.That(Convert.ToHexString(bytes, seal1 - 5, 5), Is.EqualTo("000000012F"), "end-of-nodes path \"/\"");
+        Assert.That(BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(seal1)), Is.EqualTo(Adler32.Compute(bytes.AsSpan(0, seal1))));
+        Assert.That(Convert.ToHexString(bytes, seal1 + 8, 5), Is.EqualTo("000000012F"));
+        Assert.That(BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(seal1 + 13)), Is.EqualTo(script.Zxid), "ZxidDigest.zxid");
+        Assert.That(BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(seal1 + 21)), Is.EqualTo(2), "ZxidDigest.digestVersion");
+        Assert.That(BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(seal1 + 25)), Is.EqualTo(script.Tree.TreeDigest), "ZxidDigest.digest");
+
+        // A snapshot named after another zxid than the tree's carries the empty digest {0, 2, 0}.
+        var other = File.ReadAllBytes(DataTreeLoader.WriteSnapshot(script.Tree, script.Sessions, dir.Sub("other"), script.Zxid - 1));
+        Assert.That(Convert.ToHexString(other, other.Length - 46 + 13, 20), Is.EqualTo("0000000000000000" + "00000002" + "0000000000000000"));
+        int seal2 = seal1 + 33;
+        Assert.That(BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(seal2)), Is.EqualTo(Adler32.Compute(bytes.AsSpan(0, seal2))), "second seal covers everything before it");
+        Assert.That(Convert.ToHexString(bytes, bytes.Length - 5, 5), Is.EqualTo("000000012F"), "SnapStream.isValidCheckedStream's check");
+    }
+
+    [Test]
+    public void WritingReadContentsReproducesTheFile()
+    {
+        var script = Workload();
+        using var dir = new TempDir();
+        var first = DataTreeLoader.WriteSnapshot(script.Tree, script.Sessions, dir.Sub("a"), script.Zxid);
+        var copy = FileSnap.Write(dir.Sub("b"), FileSnap.Read(first));
+        Assert.That(File.ReadAllBytes(copy), Is.EqualTo(File.ReadAllBytes(first)));
+    }
+
+    [Test]
+    public void GzipSnapshotsRoundTripAndSealTheUncompressedBytes()
+    {
+        var script = Workload();
+        using var dir = new TempDir();
+        var plain = DataTreeLoader.WriteSnapshot(script.Tree, script.Sessions, dir.Sub("plain"), script.Zxid);
+        var gz = DataTreeLoader.WriteSnapshot(script.Tree, script.Sessions, dir.Sub("gz"), script.Zxid,
+            new SnapshotWriteOptions { Compression = SnapshotCompression.Gzip });
+        Assert.That(gz, Does.EndWith(".gz"));
+        var raw = File.ReadAllBytes(gz);
+        Assert.That(raw[0] == 0x1f && raw[1] == 0x8b, "gzip magic");
+        using (var z = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress))
+        using (var ms = new MemoryStream())
+        {
+            z.CopyTo(ms);
+            Assert.That(ms.ToArray(), Is.EqualTo(File.ReadAllBytes(plain)), "gzip of the same bytes");
+        }
+        Kit.AssertSameTree(FileSnap.Read(plain), FileSnap.Read(gz));
+        Assert.That(() => FileSnap.Read(Path.Combine(dir.Path, "snapshot.1.snappy")), Throws.InstanceOf<NotSupportedException>());
+    }
+
+    [Test]
+    public void CorruptionIsDetected()
+    {
+        var script = Workload();
+        using var dir = new TempDir();
+        var path = DataTreeLoader.WriteSnapshot(script.Tree, script.Sessions, dir.Path, script.Zxid);
+        var good = File.ReadAllBytes(path);
+
+        Kit.FlipByte(path, good.Length / 2);
+        Assert.That(() => FileSnap.Read(path), Throws.InstanceOf<PersistenceCorruptException>());
+
+        File.WriteAllBytes(path, good);
+        Kit.FlipByte(path, good.Length - 30);
+        Assert.That(() => FileSnap.Read(path), Throws.InstanceOf<PersistenceCorruptException>().With.Message.Contains("CRC"), "digest section under the second seal");
+
+        File.WriteAllBytes(path, good[..(good.Length * 2 / 3)]);
+        Assert.That(() => FileSnap.Read(path), Throws.InstanceOf<PersistenceCorruptException>());
+
+        File.WriteAllBytes(path, good);
+        Kit.FlipByte(path, 0);
+        Assert.That(() => FileSnap.Read(path), Throws.InstanceOf<PersistenceCorruptException>().With.Message.Contains("magic"));
+    }
+
+    [Test]
+    public void DeepChainsAndWideParentsNeedNoRecursion()
+    {
+        // Run on a 256 KiB stack: code recursing once per level would overflow long before 5,000 levels. (A snapshot
+        // stores full paths, so a chain's file grows with the square of its depth: 5,000 levels is already 25 MB.)
+        Exception? failure = null;
+        var worker = new Thread(() =>
+        {
+            try
+            {
+                var script = new TxnScript();
+                script.CreateSession(TxnScript.SessionA, 30_000);
+                var path = "";
+                for (int i = 0; i < 5_000; i++) script.Create(path += "/d", null);
+                script.Create("/wide", []);
+                for (int i = 0; i < 5_000; i++) script.Create("/wide/c" + i, [(byte)i]);
+                using var dir = new TempDir();
+                var file = DataTreeLoader.WriteSnapshot(script.Tree, script.Sessions, dir.Path, script.Zxid);
+                var read = FileSnap.Read(file);
+                Assert.That(read.Nodes, Has.Count.EqualTo(script.Tree.NodeCount - 1));
+                var loaded = new DataTree();
+                DataTreeLoader.Load(loaded, read);
+                Assert.That(loaded.GetNode(path), Is.Not.Null);
+                Assert.That(loaded.GetNode("/wide")!.ChildrenInZooKeeperOrder(), Is.EqualTo(script.Tree.GetNode("/wide")!.ChildrenInZooKeeperOrder()));
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        }, maxStackSize: 256 << 10);
+        worker.Start();
+        Assert.That(worker.Join(TimeSpan.FromMinutes(2)), Is.True, "finished in time");
+        if (failure is not null) throw failure;
+    }
+
+    [Test]
+    public void StructurallyBadSnapshotsAreRejectedBeforeTouchingTheTree()
+    {
+        var snap = new SnapshotContents { Zxid = 5 };
+        snap.Nodes.Add(new SnapshotNode("", [], -1, default));
+        snap.Nodes.Add(new SnapshotNode("/a/b", [], -1, default));
+        var tree = new DataTree();
+        Assert.That(() => DataTreeLoader.Load(tree, snap), Throws.InstanceOf<PersistenceCorruptException>().With.Message.Contains("parent"));
+        snap.Nodes[1] = new SnapshotNode("/a", [], 7, default);
+        Assert.That(() => DataTreeLoader.Load(tree, snap), Throws.InstanceOf<PersistenceCorruptException>().With.Message.Contains("ACL id 7"));
+        Assert.That(tree.LastProcessedZxid, Is.Zero);
+        Assert.That(tree.GetNode("/a"), Is.Null);
+    }
+
+    [Test]
+    public void SessionsAreWrittenInJavaHashMapOrder()
+    {
+        // Long.hashCode = (int)(v ^ v >>> 32); HashMap bucket = (h ^ h >>> 16) & (capacity - 1), capacity 4 for 2 entries.
+        var ordered = DataTreeLoader.SessionsInJavaOrder([new(0x100000000000003, 1), new(0x100000000000001, 2)]);
+        Assert.That(ordered.Select(kv => kv.Key), Is.EqualTo(new long[] { 0x100000000000001, 0x100000000000003 }));
+    }
+}
