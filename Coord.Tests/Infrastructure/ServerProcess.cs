@@ -27,6 +27,9 @@ public sealed class ServerProcess : IDisposable
         return _process.WaitForExit(timeout) ? _process.ExitCode : null;
     }
 
+    /// <summary>False when the data directory belongs to the caller (restart tests) and must survive Dispose.</summary>
+    private bool _ownsDataDir = true;
+
     private ServerProcess(string name, Process p, int port, string dataDir)
     {
         Name = name;
@@ -50,18 +53,28 @@ public sealed class ServerProcess : IDisposable
         }
     }
 
-    public static ServerProcess StartCoord(params string[] extra)
+    public static ServerProcess StartCoord(params string[] extra) =>
+        StartCoordIn(Directory.CreateTempSubdirectory("coord-test-").FullName, ownsDataDir: true, extra);
+
+    /// <summary>Starts Coord on an existing data directory that outlives the process (crash and restart tests).</summary>
+    public static ServerProcess StartCoordIn(string dir, bool ownsDataDir, params string[] extra)
     {
         int port = Repo.FreePort();
-        var dir = Directory.CreateTempSubdirectory("coord-test-").FullName;
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(CoordDll);
         foreach (var a in new[] { $"clientPort={port}", "clientPortAddress=127.0.0.1", $"dataDir={dir}", "extendedTypesEnabled=true",
                      "znode.container.checkIntervalMs=1000", "4lw.commands.whitelist=*" }.Concat(extra))
             psi.ArgumentList.Add(a);
-        var sp = new ServerProcess("coord", Process.Start(psi)!, port, dir);
+        var sp = new ServerProcess("coord", Process.Start(psi)!, port, dir) { _ownsDataDir = ownsDataDir };
         sp.WaitUntilListening();
         return sp;
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, exactly like a crash.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(10_000);
     }
 
     public static bool ReferenceAvailable => File.Exists("/usr/share/java/zookeeper.jar");
@@ -100,6 +113,9 @@ public sealed class ServerProcess : IDisposable
     {
         try { if (!_process.HasExited) { _process.Kill(entireProcessTree: true); _process.WaitForExit(10_000); } } catch { /* already gone */ }
         _process.Dispose();
-        try { Directory.Delete(DataDir, recursive: true); } catch { /* best effort */ }
+        if (_ownsDataDir)
+        {
+            try { Directory.Delete(DataDir, recursive: true); } catch { /* best effort */ }
+        }
     }
 }
