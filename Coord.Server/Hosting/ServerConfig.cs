@@ -43,6 +43,8 @@ public sealed class ServerConfig
     public long PreAllocSizeKb { get; set; } = 65536;
     /// <summary>forceSync: fsync the txn log before acknowledging writes (yes) or only flush it (no).</summary>
     public bool ForceSync { get; set; } = true;
+    /// <summary>fsync.warningthresholdms: fsyncs slower than this (ms) are logged.</summary>
+    public long FsyncWarningThresholdMs { get; set; } = 1000;
     /// <summary>snapSizeLimitInKb: log bytes between snapshots regardless of snapCount (KiB; 0 disables).</summary>
     public long SnapSizeLimitKb { get; set; } = 4L * 1024 * 1024;
     /// <summary>txnLogSizeLimitInKb: roll the txn log at this size (KiB; -1 = no limit).</summary>
@@ -62,7 +64,7 @@ public sealed class ServerConfig
     private static readonly HashSet<string> AcceptedButUnused = new(StringComparer.Ordinal)
     {
         "admin.enableServer", "admin.serverPort", "admin.serverAddress",
-        "fsync.warningthresholdms", "standaloneEnabled", "reconfigEnabled",
+        "standaloneEnabled", "reconfigEnabled",
         "electionAlg", "peerType", "quorumListenOnAllIPs", "metricsProvider.className", "metricsProvider.httpPort",
         "maxCnxns", "localSessionsEnabled",
         "localSessionsUpgradingEnabled", "dynamicConfigFile", "audit.enable", "secureClientPort", "digest.enabled",
@@ -141,6 +143,7 @@ public sealed class ServerConfig
             case "snapCount": SnapCount = IntIn(key, value, where, 2, int.MaxValue); break;
             case "preAllocSize": PreAllocSizeKb = IntIn(key, value, where, 1, int.MaxValue); break;
             case "forceSync": ForceSync = Bool(key, value, where); break;
+            case "fsync.warningthresholdms": FsyncWarningThresholdMs = IntIn(key, value, where, 0, int.MaxValue); break;
             case "snapSizeLimitInKb": SnapSizeLimitKb = IntIn(key, value, where, -1, int.MaxValue); break;
             case "txnLogSizeLimitInKb": TxnLogSizeLimitKb = IntIn(key, value, where, -1, int.MaxValue); break;
             case "snapshot.compression.method":

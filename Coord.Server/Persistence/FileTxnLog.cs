@@ -40,6 +40,9 @@ public sealed class FileTxnLogOptions
     /// <summary>zookeeper.forceSync: fsync on every commit. Off only in tests.</summary>
     public bool ForceSync { get; init; } = true;
 
+    /// <summary>fsync.warningthresholdms: an fsync slower than this (ms) is logged, as ZooKeeper logs it.</summary>
+    public long FsyncWarningThresholdMs { get; init; } = 1000;
+
     /// <summary>zookeeper.txnLogSizeLimitInKb × 1024: roll to a new file after a commit leaves the current file larger
     /// than this. -1 (the default) means no limit.</summary>
     public long SizeLimitBytes { get; init; } = -1;
@@ -161,6 +164,9 @@ public sealed class FileTxnLog : ITxnSink, IDisposable
         }
     }
 
+    /// <summary>Duration of the most recent fsync (ms), for mntr's fsync figures.</summary>
+    public long LastSyncMs { get; private set; }
+
     /// <summary>Writes every staged entry and, with forceSync, fsyncs every file written since the last commit (and
     /// the directory entry of any new file). Returns once all appended txns are durable.</summary>
     public void Commit()
@@ -173,8 +179,14 @@ public sealed class FileTxnLog : ITxnSink, IDisposable
             {
                 if (_options.ForceSync && f.Unsynced)
                 {
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                     DurableIo.FlushData(f.Stream.SafeFileHandle, f.Stream);
                     SyncCount++;
+                    long ms = (long)System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                    LastSyncMs = ms;
+                    if (ms > _options.FsyncWarningThresholdMs)
+                        _log.LogWarning("fsync-ing the write ahead log took {Ms}ms which will adversely effect operation latency. File size is {Bytes} bytes. See the ZooKeeper troubleshooting guide",
+                            ms, f.Stream.Length);
                 }
                 if (_options.ForceSync && !f.NameSynced)
                 {
