@@ -6,7 +6,15 @@ namespace Coord.Zab;
 public interface ICommitHandler
 {
     void OnCommit(in TxnHeader header, ITxnRecord? txn, object? context);
+
+    /// <summary>A proposed txn will never commit (its log write failed, e.g. the disk is full). Aborts arrive in
+    /// proposal order and always cover every txn proposed after the last commit.</summary>
+    void OnAbort(in TxnHeader header, ITxnRecord? txn, object? context) { }
 }
+
+/// <summary>Thrown by a txn sink when appended txns could not be written but the log is intact up to the last commit
+/// (nothing of the failed batch is durable, the log was cut back): the batch is aborted, later writes may succeed.</summary>
+public sealed class TxnSinkWriteException(string message, Exception inner) : IOException(message, inner);
 
 /// <summary>
 /// The seam between request processing and replication. The server assigns zxids through <see cref="NextZxid"/>,
@@ -32,4 +40,7 @@ public interface IAtomicBroadcast
     /// <summary>Called by the server at the end of each processing batch: makes proposals durable and delivers the
     /// commits that are due. A no-op for a broadcast that commits synchronously.</summary>
     void Flush();
+
+    /// <summary>Shutdown: finishes any fsync in flight and commits everything pending, on the calling thread.</summary>
+    void Drain();
 }

@@ -40,20 +40,21 @@ public sealed partial class DataTree
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(stat[44..], n.Cversion);
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(stat[48..], n.Aversion);
         System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(stat[52..], n.EphemeralOwner);
-        uint crc = Crc32.Start;
+        // System.IO.Hashing.Crc32 is the IEEE polynomial of java.util.zip.CRC32, vectorised.
+        var crc = new System.IO.Hashing.Crc32();
         int max = Encoding.UTF8.GetMaxByteCount(path.Length);
         if (max <= 512)
         {
             Span<byte> p = stackalloc byte[max];
-            crc = Crc32.Update(crc, p[..Encoding.UTF8.GetBytes(path, p)]);
+            crc.Append(p[..Encoding.UTF8.GetBytes(path, p)]);
         }
         else
         {
-            crc = Crc32.Update(crc, Encoding.UTF8.GetBytes(path));
+            crc.Append(Encoding.UTF8.GetBytes(path));
         }
-        if (n.Data is not null) crc = Crc32.Update(crc, n.Data);
-        crc = Crc32.Update(crc, stat);
-        return Crc32.Finish(crc);
+        if (n.Data is not null) crc.Append(n.Data);
+        crc.Append(stat);
+        return crc.GetCurrentHashAsUInt32();
     }
 
     private void DigestRemove(string path, DataNode n) => TreeDigest -= NodeDigest(path, n);
@@ -64,32 +65,5 @@ public sealed partial class DataTree
         if (zxid % DigestLogInterval != 0) return;
         _digestLog.Enqueue((zxid, TreeDigest));
         if (_digestLog.Count > DigestLogLimit) _digestLog.Dequeue();
-    }
-
-    /// <summary>CRC-32 (IEEE 802.3, the polynomial of java.util.zip.CRC32).</summary>
-    private static class Crc32
-    {
-        private static readonly uint[] Table = BuildTable();
-        public const uint Start = 0xFFFFFFFF;
-
-        private static uint[] BuildTable()
-        {
-            var t = new uint[256];
-            for (uint i = 0; i < 256; i++)
-            {
-                uint c = i;
-                for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-                t[i] = c;
-            }
-            return t;
-        }
-
-        public static uint Update(uint crc, ReadOnlySpan<byte> data)
-        {
-            foreach (var b in data) crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-            return crc;
-        }
-
-        public static long Finish(uint crc) => (long)(crc ^ 0xFFFFFFFF);
     }
 }

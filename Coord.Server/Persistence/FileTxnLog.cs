@@ -60,7 +60,7 @@ public sealed class FileTxnLogOptions
 /// every later call throws, because after a failed write or fsync the file's durable contents are unknown
 /// (fsyncgate); the server must stop and recover from disk.</para>
 /// </summary>
-public sealed class FileTxnLog : ITxnSink, IDisposable
+public sealed class FileTxnLog : ISplitSyncTxnSink, IDisposable
 {
     private sealed class LogFile(string path, FileStream stream)
     {
@@ -74,7 +74,25 @@ public sealed class FileTxnLog : ITxnSink, IDisposable
         public long PaddedSize;
         public bool Unsynced;
         public bool NameSynced;
+        /// <summary>End of the last committed entry: where the file is cut back to when a write fails.</summary>
+        public long CommittedPosition;
+        /// <summary>True until a commit has covered this file; such a file is removed when its first batch fails.</summary>
+        public bool NeverCommitted = true;
+        /// <summary>An fsync on another thread covers this file: it must stay open.</summary>
+        public bool InFlight;
+        /// <summary>Bytes the in-flight fsync covers.</summary>
+        public long InFlightPosition;
     }
+
+    /// <summary>What one background fsync covers (see <see cref="ISplitSyncTxnSink"/>).</summary>
+    private sealed class SyncTicket
+    {
+        public readonly List<LogFile> Files = [];
+        public bool SyncDir;
+        public long UpToZxid;
+    }
+
+    private SyncTicket? _inFlight;
 
     private readonly FileTxnLogOptions _options;
     private readonly ILogger _log;
@@ -115,6 +133,53 @@ public sealed class FileTxnLog : ITxnSink, IDisposable
     public long SyncCount { get; private set; }
 
     public bool IsFailed => _failed;
+
+    private long _lastCommittedZxid;
+
+    /// <summary>
+    /// A write (not an fsync) failed, typically ENOSPC: every entry since the last commit is dropped and the current
+    /// file is cut back to its last committed entry (or removed if no commit ever covered it), so the log holds
+    /// exactly what was acknowledged and later appends can go on once space returns. An fsync failure stays fatal:
+    /// after it, what the disk holds is unknown.
+    /// </summary>
+    private TxnSinkWriteException DiscardUncommitted(Exception cause)
+    {
+        _staged.ResetWrittenCount();
+        UncommittedCount = 0;
+        LastZxidSeen = _inFlight?.UpToZxid ?? _lastCommittedZxid;
+        var f = _current;
+        if (f is not null)
+        {
+            try
+            {
+                if (f.InFlight)
+                {
+                    // Entries up to the in-flight fsync stay: they are about to be acknowledged.
+                    f.Stream.SetLength(f.InFlightPosition);
+                    f.Written = f.Position = f.PaddedSize = f.InFlightPosition;
+                }
+                else if (f.NeverCommitted)
+                {
+                    f.Stream.Dispose();
+                    File.Delete(f.Path);
+                    _toSync.Remove(f);
+                    _current = null;
+                }
+                else
+                {
+                    f.Stream.SetLength(f.CommittedPosition);
+                    f.Written = f.Position = f.PaddedSize = f.CommittedPosition;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _failed = true;
+                _log.LogError(e, "Could not cut the txn log back after a failed write; the log is unusable until restart");
+            }
+        }
+        _log.LogError(cause, "Writing the txn log failed ({Reason}); the uncommitted txns are rejected", cause.Message);
+        return new TxnSinkWriteException("txn log write failed: " + cause.Message, cause);
+    }
 
     void ITxnSink.Append(in TxnHeader header, ITxnRecord? txn) => Append(header, txn, null);
 
@@ -157,6 +222,10 @@ public sealed class FileTxnLog : ITxnSink, IDisposable
 
             if (_staged.WrittenCount >= _options.WriteThroughBytes) WriteStaged();
         }
+        catch (IOException e)
+        {
+            throw DiscardUncommitted(e);
+        }
         catch
         {
             _failed = true;
@@ -175,6 +244,13 @@ public sealed class FileTxnLog : ITxnSink, IDisposable
         try
         {
             WriteStaged();
+        }
+        catch (IOException e)
+        {
+            throw DiscardUncommitted(e);
+        }
+        try
+        {
             foreach (var f in _toSync)
             {
                 if (_options.ForceSync && f.Unsynced)
@@ -197,18 +273,97 @@ public sealed class FileTxnLog : ITxnSink, IDisposable
             }
             for (int i = _toSync.Count - 1; i >= 0; i--)
             {
-                if (!ReferenceEquals(_toSync[i], _current))
+                if (!ReferenceEquals(_toSync[i], _current) && !_toSync[i].InFlight)
                 {
                     _toSync[i].Stream.Dispose();
                     _toSync.RemoveAt(i);
                 }
             }
             UncommittedCount = 0;
+            _lastCommittedZxid = LastZxidSeen;
+            if (_current is not null)
+            {
+                _current.CommittedPosition = _current.Position;
+                _current.NeverCommitted = false;
+            }
         }
         catch
         {
             _failed = true;
             throw;
+        }
+        if (_options.SizeLimitBytes > 0 && _current is not null && _current.Position > _options.SizeLimitBytes) RollLog();
+    }
+
+    /// <summary>Caller's thread: hands every staged entry to the OS and returns what the next fsync must cover.
+    /// A write failure cuts the log back (see <see cref="DiscardUncommitted"/>) and throws TxnSinkWriteException.</summary>
+    public object BeginSync()
+    {
+        ThrowIfUnusable();
+        if (_inFlight is not null) throw new InvalidOperationException("an fsync is already in flight");
+        try
+        {
+            WriteStaged();
+        }
+        catch (IOException e)
+        {
+            throw DiscardUncommitted(e);
+        }
+        var t = new SyncTicket { UpToZxid = LastZxidSeen };
+        foreach (var f in _toSync)
+        {
+            if (!f.Unsynced && (f.NameSynced || !_options.ForceSync)) continue;
+            t.Files.Add(f);
+            f.InFlight = true;
+            f.InFlightPosition = f.Written;
+            f.Unsynced = false;
+            if (!f.NameSynced) t.SyncDir = true;
+        }
+        _inFlight = t;
+        return t;
+    }
+
+    /// <summary>Any thread: the fsync itself (fdatasync of each file, and of the directory for new files).</summary>
+    public void Sync(object ticket)
+    {
+        var t = (SyncTicket)ticket;
+        if (!_options.ForceSync) return;
+        foreach (var f in t.Files)
+        {
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            DurableIo.FlushData(f.Stream.SafeFileHandle, f.Stream);
+            long ms = (long)System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            LastSyncMs = ms;
+            if (ms > _options.FsyncWarningThresholdMs)
+                _log.LogWarning("fsync-ing the write ahead log took {Ms}ms which will adversely effect operation latency. File size is {Bytes} bytes. See the ZooKeeper troubleshooting guide",
+                    ms, f.InFlightPosition);
+        }
+        if (t.SyncDir) DurableIo.SyncDirectory(LogDir);
+    }
+
+    /// <summary>Caller's thread: the ticket's entries are durable.</summary>
+    public void CompleteSync(object ticket)
+    {
+        var t = (SyncTicket)ticket;
+        _inFlight = null;
+        foreach (var f in t.Files)
+        {
+            f.InFlight = false;
+            if (_options.ForceSync) f.NameSynced = true;
+            f.CommittedPosition = Math.Max(f.CommittedPosition, f.InFlightPosition);
+            f.NeverCommitted = false;
+            SyncCount++;
+        }
+        _lastCommittedZxid = t.UpToZxid;
+        UncommittedCount = 0;
+        for (int i = _toSync.Count - 1; i >= 0; i--)
+        {
+            var f = _toSync[i];
+            if (!ReferenceEquals(f, _current) && !f.Unsynced && !f.InFlight)
+            {
+                f.Stream.Dispose();
+                _toSync.RemoveAt(i);
+            }
         }
         if (_options.SizeLimitBytes > 0 && _current is not null && _current.Position > _options.SizeLimitBytes) RollLog();
     }
@@ -222,7 +377,7 @@ public sealed class FileTxnLog : ITxnSink, IDisposable
         try
         {
             WriteStaged();
-            if (!_current.Unsynced && (_current.NameSynced || !_options.ForceSync))
+            if (!_current.Unsynced && !_current.InFlight && (_current.NameSynced || !_options.ForceSync))
             {
                 _toSync.Remove(_current);
                 _current.Stream.Dispose();
@@ -289,7 +444,7 @@ public sealed class FileTxnLog : ITxnSink, IDisposable
         BinaryPrimitives.WriteInt32BigEndian(header[4..], PersistenceFormat.FormatVersion);
         BinaryPrimitives.WriteInt64BigEndian(header[8..], PersistenceFormat.TxnLogDbId);
         RandomAccess.Write(stream.SafeFileHandle, header, 0);
-        file.Written = file.Position = file.PaddedSize = FileHeader.SizeBytes;
+        file.Written = file.Position = file.PaddedSize = file.CommittedPosition = FileHeader.SizeBytes;
         _current = file;
         _toSync.Add(file);
         return file;

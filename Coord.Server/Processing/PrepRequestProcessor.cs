@@ -77,6 +77,15 @@ public sealed class PrepRequestProcessor(DataTree tree, SessionTracker sessions,
         }
     }
 
+    /// <summary>Drops the change records of txns from <paramref name="zxid"/> on: they were aborted and will never
+    /// reach the tree.</summary>
+    public void AbortFrom(long zxid)
+    {
+        if (_outstanding.Count == 0 || _outstanding.All(cr => cr.Zxid < zxid)) return;
+        var keep = _outstanding.Where(cr => cr.Zxid < zxid).ToList();
+        RollbackTo(keep, keep.Count);
+    }
+
     private void CheckSession(Request req)
     {
         var s = sessions.Get(req.SessionId);

@@ -15,6 +15,8 @@ public enum RequestKind : byte
     ExpireSessions,
     CheckContainers,
     PurgeSnapshots,
+    /// <summary>Work posted back to the processing thread (a finished background fsync); Body is the Action.</summary>
+    Callback,
 }
 
 /// <summary>

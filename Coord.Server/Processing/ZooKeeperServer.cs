@@ -21,6 +21,9 @@ namespace Coord.Server.Processing;
 /// </summary>
 public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
 {
+    /// <summary>Requests handled before the batch's commits are started and its replies sent (requests).</summary>
+    private const int MaxRequestsPerBatch = 1024;
+
     private readonly Channel<Request> _queue;
     private readonly List<ServerCnxn> _dirty = [];
     private readonly ILogger _log;
@@ -47,6 +50,12 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
         Config = config;
         _log = log;
         _time = time ?? TimeProvider.System;
+        _queue = Channel.CreateBounded<Request>(new BoundedChannelOptions(Math.Max(16, config.GlobalOutstandingLimit))
+        {
+            SingleReader = true,
+            SingleWriter = false,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
         // Standalone ZooKeeper creates sessions with server id 1 in the top byte of the session id.
         Sessions = new SessionTracker(config.TickTimeMs, serverId: 1, _time);
         // Durable state in ZooKeeper's formats: recover the tree and sessions, then log every txn before it commits.
@@ -76,16 +85,14 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
             Tree.NodeCount - 1, restored.Sessions.Count, restored.LastZxid, restored.TxnsReplayed,
             restored.SnapshotPath is null ? "" : ", snapshot " + Path.GetFileName(restored.SnapshotPath), sw.ElapsedMilliseconds);
         if (restored.TornTail is not null) log.LogWarning("Truncated a damaged txn log tail: {Damage}", restored.TornTail);
-        Zab = new StandaloneBroadcast(this, SnapLog.Log, epoch: 0, lastZxid: restored.LastZxid);
+        // The fsync runs on a background thread; its completion comes back through the queue, so commits are applied
+        // on the processing thread like everything else. The write never blocks on a full queue for long: the
+        // processing thread is the only consumer and never waits for this thread.
+        Zab = new StandaloneBroadcast(this, SnapLog.Log, epoch: 0, lastZxid: restored.LastZxid,
+            post: action => _queue.Writer.WriteAsync(new Request { Kind = RequestKind.Callback, Body = action }).AsTask().GetAwaiter().GetResult());
         // ZooKeeper takes a snapshot at every start, so recovery never has to replay the same log twice.
         SnapLog.TakeSnapshot(Tree, restored.Sessions);
         Prep = new PrepRequestProcessor(Tree, Sessions, Zab, config, _time);
-        _queue = Channel.CreateBounded<Request>(new BoundedChannelOptions(Math.Max(16, config.GlobalOutstandingLimit))
-        {
-            SingleReader = true,
-            SingleWriter = false,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
     }
 
     public void Start()
@@ -130,30 +137,31 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
         {
             while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
             {
-                // Drain everything queued, then flush each touched connection once: one send per client per batch.
-                while (reader.TryRead(out var req))
-                {
-                    try
-                    {
-                        Handle(req);
-                    }
-                    catch (Exception e)
-                    {
-                        _log.LogError(e, "Unexpected error processing {Kind} {Op} from 0x{Session:x}", req.Kind, OpCode.Name(req.Type), req.SessionId);
-                        req.Cnxn?.Close();
-                    }
-                }
                 try
                 {
+                    // Drain what is queued (up to a bound, so replies are never held back for long under constant
+                    // load), then flush each touched connection once: one send per client per batch.
+                    int budget = MaxRequestsPerBatch;
+                    while (budget-- > 0 && reader.TryRead(out var req))
+                    {
+                        try
+                        {
+                            Handle(req);
+                        }
+                        catch (Exception e) when (req.Kind != RequestKind.Callback)
+                        {
+                            _log.LogError(e, "Unexpected error processing {Kind} {Op} from 0x{Session:x}", req.Kind, OpCode.Name(req.Type), req.SessionId);
+                            req.Cnxn?.Close();
+                        }
+                    }
                     CommitAndRelease();
-                    if (SnapLog.ShouldSnapshot())
-                        SnapLog.TakeSnapshot(Tree, Sessions.Sessions.Select(s => KeyValuePair.Create(s.Id, s.TimeoutMs)));
+                    MaybeSnapshot();
                 }
                 catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
                 {
-                    // The log can no longer be trusted to hold what clients would be told is committed: stop before
+                    // An fsync failed: what the log holds is unknown, so nothing more may be acknowledged. Stop before
                     // any reply of this batch leaves, as ZooKeeper stops when its SyncRequestProcessor fails.
-                    _log.LogCritical(e, "Cannot write the txn log or a snapshot; stopping the server");
+                    _log.LogCritical(e, "Cannot make the txn log durable; stopping the server");
                     Fatal = e;
                     foreach (var c in ConnectionsSnapshot()) c.Close();
                     _onFatal?.Invoke(e);
@@ -190,6 +198,9 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
             case RequestKind.CheckContainers:
                 CheckContainers();
                 break;
+            case RequestKind.Callback:
+                ((Action)req.Body!)();
+                break;
             case RequestKind.PurgeSnapshots:
                 var removed = SnapLog.Purge(Config.AutopurgeSnapRetainCount);
                 _log.LogInformation("Autopurge removed {Count} old snapshot and log files", removed.Count);
@@ -208,6 +219,24 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
         if (ms < c.MinLatencyMs) c.MinLatencyMs = ms;
         if (ms > c.MaxLatencyMs) c.MaxLatencyMs = ms;
         c.LastResponseAt = DateTimeOffset.UtcNow;
+    }
+
+    private long _snapshotRetryAtMs;
+
+    /// <summary>Takes a snapshot when snapCount txns have been logged since the last one. A snapshot that cannot be
+    /// written (disk full) is not fatal, since the log still holds every txn: it is retried a minute later.</summary>
+    private void MaybeSnapshot()
+    {
+        if (!SnapLog.ShouldSnapshot() || Environment.TickCount64 < _snapshotRetryAtMs) return;
+        try
+        {
+            SnapLog.TakeSnapshot(Tree, Sessions.Sessions.Select(s => KeyValuePair.Create(s.Id, s.TimeoutMs)));
+        }
+        catch (IOException e)
+        {
+            _snapshotRetryAtMs = Environment.TickCount64 + 60_000;
+            _log.LogError(e, "Taking a snapshot failed; retrying in 60 s");
+        }
     }
 
     // Per-session ordering when commits are asynchronous (a txn log): writes may be pipelined, but any other request
@@ -286,16 +315,49 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
         if (context is Request req)
         {
             FinishWrite(req, rc);
-            if (!Zab.CommitsSynchronously && req.SessionId != 0 && _uncommittedWrites.TryGetValue(req.SessionId, out int n))
+            WriteSettled(req);
+        }
+    }
+
+    /// <summary>
+    /// A txn that will never commit because the log could not be written (disk full): nothing was applied, its change
+    /// records are dropped, its zxid is reused, and its client gets SystemError (a new session's connection is closed
+    /// instead). Reads keep being served; writes succeed again once the log can be written.
+    /// </summary>
+    public void OnAbort(in TxnHeader hdr, ITxnRecord? txn, object? context)
+    {
+        Prep.AbortFrom(hdr.Zxid);
+        if (context is not Request req) return;
+        if (req.Type == OpCode.CreateSession && req.Hdr.Type == OpCode.CreateSession)
+        {
+            Sessions.Remove(req.SessionId);
+            if (req.Cnxn is { } nc)
             {
-                if (n <= 1)
-                {
-                    _uncommittedWrites.Remove(req.SessionId);
-                    if (_waiting.ContainsKey(req.SessionId)) _released.Add(req.SessionId);
-                }
-                else _uncommittedWrites[req.SessionId] = n - 1;
+                nc.SessionId = 0;
+                nc.CloseAfterFlush();
             }
         }
+        else
+        {
+            if (req.Type == OpCode.CloseSession && Sessions.Get(req.SessionId) is { } s)
+            {
+                s.IsClosing = false;
+                Sessions.Touch(s.Id);
+            }
+            req.Cnxn?.SendReplyHeaderOnly(req.Xid, Tree.LastProcessedZxid, (int)KeeperErrorCode.SystemError);
+        }
+        WriteSettled(req);
+    }
+
+    private void WriteSettled(Request req)
+    {
+        if (Zab.CommitsSynchronously || req.SessionId == 0 || !_uncommittedWrites.TryGetValue(req.SessionId, out int n)) return;
+        if (n <= 1)
+        {
+            _uncommittedWrites.Remove(req.SessionId);
+            if (_waiting.ContainsKey(req.SessionId)) _released.Add(req.SessionId);
+        }
+        else _uncommittedWrites[req.SessionId] = n - 1;
     }
 
     private void ExpireSessions()
@@ -377,7 +439,7 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
         foreach (var c in ConnectionsSnapshot()) c.Close();
         if (Fatal is null)
         {
-            try { Zab.Flush(); } catch (Exception e) when (e is IOException or InvalidOperationException) { _log.LogWarning(e, "Final txn log flush failed"); }
+            try { Zab.Drain(); } catch (Exception e) when (e is IOException or InvalidOperationException or AggregateException) { _log.LogWarning(e, "Final txn log flush failed"); }
         }
         SnapLog.Dispose();
     }
