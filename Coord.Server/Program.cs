@@ -5,6 +5,9 @@ using Serilog;
 
 // Usage: Coord.Server [zoo.cfg] [key=value ...]
 // Without a config file the embedded defaults apply: clientPort 2181, dataDir ./data, tickTime 2000.
+// Coord.Server dump-log|dump-snapshot ... prints on-disk files instead (Tools/DumpCommand.cs).
+if (args.Length > 0 && args[0] is "dump-log" or "dump-snapshot") return Coord.Server.Tools.DumpCommand.Run(args);
+
 Log.Logger = new LoggerConfiguration()
     .MinimumLevel.Information()
     .WriteTo.Console(outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss,fff} [{Level:u4}] {SourceContext}: {Message:lj}{NewLine}{Exception}")
