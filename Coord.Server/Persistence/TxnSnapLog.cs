@@ -265,6 +265,29 @@ public sealed class TxnSnapLog : IDisposable
         return path;
     }
 
+    /// <summary>
+    /// First half of a snapshot that does not stall the tree's thread for the write: on that thread, rolls the log
+    /// and captures the tree (nodes share their data arrays, which are replaced, never changed, by later txns).
+    /// Everything captured has been applied, and nothing is applied before it is durable, so the snapshot never holds
+    /// state the log could lose. Hand the result to <see cref="WriteCapturedSnapshot"/> on any thread.
+    /// </summary>
+    public SnapshotContents CaptureSnapshot(DataTree tree, IEnumerable<KeyValuePair<long, int>> sessions)
+    {
+        Log.RollLog();
+        var snap = DataTreeLoader.Capture(tree, sessions, tree.LastProcessedZxid);
+        ResetSnapshotCadence();
+        return snap;
+    }
+
+    /// <summary>Second half: writes (temp file, fsync, rename, directory fsync) a captured snapshot. Thread-safe with
+    /// respect to the log and the tree; returns the snapshot's path.</summary>
+    public string WriteCapturedSnapshot(SnapshotContents snap)
+    {
+        var path = FileSnap.Write(SnapDir, snap, new SnapshotWriteOptions { Compression = _options.SnapshotCompression, Fsync = _options.Log.ForceSync });
+        _log.LogInformation("Snapshotting: 0x{Zxid:x} to {Path}", snap.Zxid, path);
+        return path;
+    }
+
     private void ResetSnapshotCadence()
     {
         _appendedAtSnapshot = Log.AppendedCount;

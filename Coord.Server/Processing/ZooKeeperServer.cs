@@ -222,21 +222,32 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
     }
 
     private long _snapshotRetryAtMs;
+    private Task? _snapshotWrite;
 
-    /// <summary>Takes a snapshot when snapCount txns have been logged since the last one. A snapshot that cannot be
-    /// written (disk full) is not fatal, since the log still holds every txn: it is retried a minute later.</summary>
+    /// <summary>
+    /// Takes a snapshot when snapCount txns have been logged since the last one: the tree is captured here (a pause
+    /// proportional to the node count, for copying references), and written and fsynced on a background thread while
+    /// requests go on. At most one snapshot is written at a time (ZooKeeper logs "Too busy to snap, skipping").
+    /// A snapshot that cannot be written (disk full) is not fatal, since the log holds every txn: it is retried a
+    /// minute later.
+    /// </summary>
     private void MaybeSnapshot()
     {
         if (!SnapLog.ShouldSnapshot() || Environment.TickCount64 < _snapshotRetryAtMs) return;
-        try
+        if (_snapshotWrite is { IsCompleted: false }) return;
+        var snap = SnapLog.CaptureSnapshot(Tree, Sessions.Sessions.Select(s => KeyValuePair.Create(s.Id, s.TimeoutMs)));
+        _snapshotWrite = Task.Run(() =>
         {
-            SnapLog.TakeSnapshot(Tree, Sessions.Sessions.Select(s => KeyValuePair.Create(s.Id, s.TimeoutMs)));
-        }
-        catch (IOException e)
-        {
-            _snapshotRetryAtMs = Environment.TickCount64 + 60_000;
-            _log.LogError(e, "Taking a snapshot failed; retrying in 60 s");
-        }
+            try
+            {
+                SnapLog.WriteCapturedSnapshot(snap);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Volatile.Write(ref _snapshotRetryAtMs, Environment.TickCount64 + 60_000);
+                _log.LogError(e, "Writing snapshot 0x{Zxid:x} failed; retrying in 60 s", snap.Zxid);
+            }
+        });
     }
 
     // Per-session ordering when commits are asynchronous (a txn log): writes may be pipelined, but any other request
@@ -437,6 +448,7 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
             try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
         }
         foreach (var c in ConnectionsSnapshot()) c.Close();
+        try { _snapshotWrite?.Wait(TimeSpan.FromSeconds(30)); } catch (AggregateException) { /* logged by the task */ }
         if (Fatal is null)
         {
             try { Zab.Drain(); } catch (Exception e) when (e is IOException or InvalidOperationException or AggregateException) { _log.LogWarning(e, "Final txn log flush failed"); }
