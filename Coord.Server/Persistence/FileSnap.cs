@@ -20,7 +20,7 @@
 //   lastProcessedZxid + third seal: 3.9 only; read when present, never written (3.8 would ignore it anyway).
 //
 // Compression (SnapStream): by file suffix — none, ".gz" (gzip of the whole stream above; seals computed on the
-// uncompressed bytes) or ".snappy" (not supported by Coord). A snapshot is written to "<name>.tmp", fsynced, renamed
+// uncompressed bytes), ".lz4" (Coord only: an LZ4 frame stream, same seals) or ".snappy" (not supported by Coord). A snapshot is written to "<name>.tmp", fsynced, renamed
 // into place and the directory fsynced.
 
 using System.Buffers.Binary;
@@ -90,7 +90,12 @@ public static class FileSnap
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-            using Stream source = compression == SnapshotCompression.Gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
+            using Stream source = compression switch
+            {
+                SnapshotCompression.Gzip => new GZipStream(file, CompressionMode.Decompress),
+                SnapshotCompression.Lz4 => K4os.Compression.LZ4.Streams.LZ4Stream.Decode(file, leaveOpen: true),
+                _ => file,
+            };
             var r = new CheckedReader(source, maxBufferBytes);
             var snap = new SnapshotContents { Zxid = PersistenceFormat.ZxidFromName(name, PersistenceFormat.SnapshotPrefix) };
             ReadBody(r, snap);
@@ -201,9 +206,12 @@ public static class FileSnap
         {
             using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                using (Stream sink = options.Compression == SnapshotCompression.Gzip
-                           ? new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true)
-                           : new NonClosingStream(file))
+                using (Stream sink = options.Compression switch
+                       {
+                           SnapshotCompression.Gzip => new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true),
+                           SnapshotCompression.Lz4 => K4os.Compression.LZ4.Streams.LZ4Stream.Encode(file, K4os.Compression.LZ4.LZ4Level.L00_FAST, leaveOpen: true),
+                           _ => new NonClosingStream(file),
+                       })
                 {
                     var w = new SnapshotWriter(sink);
                     w.WriteHeader();

@@ -56,6 +56,7 @@ public static class PersistenceFormat
         {
             SnapshotCompression.Gzip => ".gz",
             SnapshotCompression.Snappy => ".snappy",
+            SnapshotCompression.Lz4 => ".lz4",
             _ => "",
         };
 
@@ -76,6 +77,7 @@ public static class PersistenceFormat
         {
             "gz" => SnapshotCompression.Gzip,
             "snappy" => SnapshotCompression.Snappy,
+            "lz4" => SnapshotCompression.Lz4,
             _ => SnapshotCompression.None,
         };
     }
@@ -113,6 +115,9 @@ public enum SnapshotCompression
     None,
     /// <summary>"gz" — a gzip stream; the Adler-32 seals cover the uncompressed bytes.</summary>
     Gzip,
+    /// <summary>"lz4" — Coord's fast option: an LZ4 frame stream (K4os). ZooKeeper cannot read these; use gz or none
+    /// where Apache ZooKeeper must be able to start on the data directory.</summary>
+    Lz4,
     /// <summary>"snappy" — xerial snappy-java framing; recognised by name, not readable by Coord.</summary>
     Snappy,
 }

@@ -70,7 +70,12 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
             },
             SnapCount = config.SnapCount,
             SnapSizeLimitBytes = config.SnapSizeLimitKb * 1024L,
-            SnapshotCompression = config.SnapshotCompression == "gz" ? Persistence.SnapshotCompression.Gzip : Persistence.SnapshotCompression.None,
+            SnapshotCompression = config.SnapshotCompression switch
+            {
+                "gz" => Persistence.SnapshotCompression.Gzip,
+                "lz4" => Persistence.SnapshotCompression.Lz4,
+                _ => Persistence.SnapshotCompression.None,
+            },
             MaxRecordBytes = 2 * config.JuteMaxBufferBytes,
             TrustEmptySnapshot = config.SnapshotTrustEmpty,
         }, log);

@@ -116,6 +116,28 @@ public sealed class SnapshotTests
     }
 
     [Test]
+    public void Lz4SnapshotsRoundTripAndRecover()
+    {
+        var script = Workload();
+        using var dir = new TempDir();
+        var plain = DataTreeLoader.WriteSnapshot(script.Tree, script.Sessions, dir.Sub("plain"), script.Zxid);
+        var lz4 = DataTreeLoader.WriteSnapshot(script.Tree, script.Sessions, dir.Sub("lz4"), script.Zxid,
+            new SnapshotWriteOptions { Compression = SnapshotCompression.Lz4 });
+        Assert.That(lz4, Does.EndWith(".lz4"));
+        using (var z = K4os.Compression.LZ4.Streams.LZ4Stream.Decode(File.OpenRead(lz4)))
+        using (var ms = new MemoryStream())
+        {
+            z.CopyTo(ms);
+            Assert.That(ms.ToArray(), Is.EqualTo(File.ReadAllBytes(plain)), "an LZ4 frame of the same bytes");
+        }
+        Kit.AssertSameTree(FileSnap.Read(plain), FileSnap.Read(lz4));
+        var bytes = File.ReadAllBytes(lz4);
+        bytes[bytes.Length / 2] ^= 0x5a;
+        File.WriteAllBytes(lz4, bytes);
+        Assert.That(() => FileSnap.Read(lz4), Throws.InstanceOf<Exception>(), "a damaged LZ4 snapshot is refused");
+    }
+
+    [Test]
     public void CorruptionIsDetected()
     {
         var script = Workload();
