@@ -95,8 +95,9 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
         // processing thread is the only consumer and never waits for this thread.
         Zab = new StandaloneBroadcast(this, SnapLog.Log, epoch: 0, lastZxid: restored.LastZxid,
             post: action => _queue.Writer.WriteAsync(new Request { Kind = RequestKind.Callback, Body = action }).AsTask().GetAwaiter().GetResult());
-        // ZooKeeper takes a snapshot at every start, so recovery never has to replay the same log twice.
-        SnapLog.TakeSnapshot(Tree, restored.Sessions);
+        // ZooKeeper takes a snapshot at every start, so recovery never has to replay the same log twice. Only the
+        // capture happens before serving; the file is written in the background like any other snapshot.
+        if (restored.TxnsReplayed > 0 || restored.SnapshotPath is null) StartSnapshot(restored.Sessions);
         Prep = new PrepRequestProcessor(Tree, Sessions, Zab, config, _time);
     }
 
@@ -240,7 +241,12 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
     {
         if (!SnapLog.ShouldSnapshot() || Environment.TickCount64 < _snapshotRetryAtMs) return;
         if (_snapshotWrite is { IsCompleted: false }) return;
-        var snap = SnapLog.CaptureSnapshot(Tree, Sessions.Sessions.Select(s => KeyValuePair.Create(s.Id, s.TimeoutMs)));
+        StartSnapshot(Sessions.Sessions.Select(s => KeyValuePair.Create(s.Id, s.TimeoutMs)));
+    }
+
+    private void StartSnapshot(IEnumerable<KeyValuePair<long, int>> sessions)
+    {
+        var snap = SnapLog.CaptureSnapshot(Tree, sessions);
         _snapshotWrite = Task.Run(() =>
         {
             try

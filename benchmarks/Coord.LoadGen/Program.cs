@@ -15,6 +15,22 @@ var (host, port) = (opts.Server.Split(':')[0], int.Parse(opts.Server.Split(':')[
 var value = new byte[opts.ValueBytes];
 Random.Shared.NextBytes(value);
 
+// --populate N: create N znodes /bench/pXXXX/nXXXXXX (1,000 per parent) with --value-bytes of data, pipelined,
+// then exit (used for the large-tree figures: memory per znode, snapshot size and time, restart time).
+if (opts.Populate > 0)
+{
+    using var s = await Session.ConnectAsync(host, port);
+    var t0 = Stopwatch.StartNew();
+    await s.CallAsync(OpCode.Create, (ref JuteWriter w) => new CreateRequest("/bench", [], [.. Acl.OpenAclUnsafe], 0).Write(ref w, false));
+    int parents = (opts.Populate + 999) / 1000;
+    for (int p = 0; p < parents; p++)
+        await s.CallAsync(OpCode.Create, (ref JuteWriter w) => new CreateRequest($"/bench/p{p:D4}", [], [.. Acl.OpenAclUnsafe], 0).Write(ref w, false));
+    long errs = await s.PipelineAsync(opts.Populate, Math.Max(1, opts.Outstanding), i =>
+        new CreateRequest($"/bench/p{i / 1000:D4}/n{i:D6}", value, [.. Acl.OpenAclUnsafe], 0));
+    Console.WriteLine($"populated {opts.Populate} znodes in {t0.Elapsed.TotalSeconds:0.0}s ({opts.Populate / t0.Elapsed.TotalSeconds:0} creates/s), errors={errs}");
+    return errs == 0 ? 0 : 1;
+}
+
 // Setup: one node per session under /loadgen.
 using (var setup = await Session.ConnectAsync(host, port))
 {
@@ -56,7 +72,7 @@ static double ServerCpuSeconds(int pid)
     return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
 }
 
-sealed record Options(string Server, string Workload, int Sessions, int Outstanding, int Seconds, int ValueBytes, int ServerPid)
+sealed record Options(string Server, string Workload, int Sessions, int Outstanding, int Seconds, int ValueBytes, int ServerPid, int Populate)
 {
     public static Options Parse(string[] args)
     {
@@ -64,7 +80,7 @@ sealed record Options(string Server, string Workload, int Sessions, int Outstand
         for (int i = 0; i + 1 < args.Length; i += 2) d[args[i].TrimStart('-')] = args[i + 1];
         string G(string k, string def) => d.TryGetValue(k, out var v) ? v : def;
         return new Options(G("server", "127.0.0.1:2181"), G("workload", "get"), int.Parse(G("sessions", "4")), int.Parse(G("outstanding", "100")),
-            int.Parse(G("seconds", "10")), int.Parse(G("value-bytes", "100")), int.Parse(G("server-pid", "0")));
+            int.Parse(G("seconds", "10")), int.Parse(G("value-bytes", "100")), int.Parse(G("server-pid", "0")), int.Parse(G("populate", "0")));
     }
 }
 
@@ -139,6 +155,27 @@ sealed class Session : IDisposable
             if (n == 0) throw new IOException("server closed the connection");
             _rxEnd += n;
         }
+    }
+
+    /// <summary>Sends <paramref name="count"/> creates keeping <paramref name="window"/> in flight; returns the error count.</summary>
+    public async Task<long> PipelineAsync(int count, int window, Func<int, CreateRequest> make)
+    {
+        var buf = new ArrayBufferWriter<byte>(64 * 1024);
+        int sent = 0, done = 0;
+        long errors = 0;
+        while (done < count)
+        {
+            while (sent < count && sent - done < window)
+            {
+                var req = make(sent++);
+                Frame(buf, ++_xid, OpCode.Create, (ref JuteWriter w) => req.Write(ref w, false));
+            }
+            if (buf.WrittenCount > 0) { await _socket.SendAsync(buf.WrittenMemory); buf.ResetWrittenCount(); }
+            var (start, _) = await ReadFrameAsync();
+            if (BinaryPrimitives.ReadInt32BigEndian(_rx.AsSpan(start + 12)) != 0) errors++;
+            done++;
+        }
+        return errors;
     }
 
     public async Task<RunResult> RunAsync(string path, Options o, byte[] value, TimeSpan duration)
