@@ -100,6 +100,9 @@ public sealed class TxnSnapLog : IDisposable
     /// Rebuilds <paramref name="tree"/> (which must be fresh) from disk. Throws <see cref="PersistenceCorruptException"/>
     /// when the files cannot be trusted; cuts off a torn log tail (see the file comment).
     /// </summary>
+    /// <summary>How often a long log replay logs its progress (ms).</summary>
+    private const long ReplayProgressIntervalMs = 5000;
+
     public RestoreResult Restore(DataTree tree)
     {
         var warnings = new List<string>();
@@ -136,6 +139,7 @@ public sealed class TxnSnapLog : IDisposable
         int digestsChecked = 0, digestMismatches = 0;
         if (snap is not null)
         {
+            _log.LogInformation("Reading snapshot {Path}: {Nodes} nodes, loading them into the tree", snapPath, snap.Nodes.Count);
             DataTreeLoader.Load(tree, snap);
             foreach (var (id, timeout) in snap.Sessions) sessions[id] = timeout;
             snapZxid = Math.Max(snap.Zxid, 0);
@@ -160,6 +164,8 @@ public sealed class TxnSnapLog : IDisposable
         TxnLogDamage? tornTail = null;
         bool first = true;
         long from = snap is null ? 0 : snapZxid + 1;
+        // A long replay reports its progress every few seconds, so an operator can tell a slow start from a hung one.
+        var progress = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
             using var it = new TxnLogIterator(LogDir, from, _options.MaxRecordBytes);
@@ -188,6 +194,11 @@ public sealed class TxnSnapLog : IDisposable
                 highest = z;
                 first = false;
                 replayed++;
+                if (progress.ElapsedMilliseconds >= ReplayProgressIntervalMs)
+                {
+                    _log.LogInformation("Replaying the txn log: {Count} txns so far, at zxid 0x{Zxid:x} in {File}", replayed, z, Path.GetFileName(e.File));
+                    progress.Restart();
+                }
             }
             var damage = it.Damage;
             if (damage is null) break;
