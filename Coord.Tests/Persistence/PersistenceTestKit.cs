@@ -138,6 +138,24 @@ internal sealed class TxnScript(Action<TxnHeader, ITxnRecord?>? sink = null)
 /// <summary>Assertions and helpers shared by the persistence tests.</summary>
 internal static class Kit
 {
+    /// <summary>The standard on-disk history: [snapshot,] part 1, snapshot, part 2, log roll, part 3, each committed.
+    /// Shared by recovery, interop and dump-tool tests.</summary>
+    public static TxnScript WriteHistory(string dataDir, TxnSnapLogOptions? options = null, bool snapshotFirst = true)
+    {
+        using var snapLog = new TxnSnapLog(dataDir, null, options);
+        var script = new TxnScript((h, t) => snapLog.Log.Append(h, t));
+        if (snapshotFirst) snapLog.TakeSnapshot(script.Tree, script.Sessions);
+        script.Run(1);
+        snapLog.Log.Commit();
+        snapLog.TakeSnapshot(script.Tree, script.Sessions);
+        script.Run(2);
+        snapLog.Log.Commit();
+        snapLog.Log.RollLog();
+        script.Run(3);
+        snapLog.Log.Commit();
+        return script;
+    }
+
     public static byte[] Serialize(ITxnRecord? txn)
     {
         if (txn is null) return [];

@@ -17,22 +17,7 @@ public sealed class RecoveryTests
         Random = new Random(1),
     };
 
-    /// <summary>Part 1, a snapshot, parts 2 and 3 in the log (with a roll between them), all committed.</summary>
-    private static TxnScript WriteHistory(string dataDir, bool snapshotFirst = true)
-    {
-        using var snapLog = new TxnSnapLog(dataDir, null, Options());
-        var script = new TxnScript((h, t) => snapLog.Log.Append(h, t));
-        if (snapshotFirst) snapLog.TakeSnapshot(script.Tree, script.Sessions);
-        script.Run(1);
-        snapLog.Log.Commit();
-        snapLog.TakeSnapshot(script.Tree, script.Sessions);
-        script.Run(2);
-        snapLog.Log.Commit();
-        snapLog.Log.RollLog();
-        script.Run(3);
-        snapLog.Log.Commit();
-        return script;
-    }
+    private static TxnScript WriteHistory(string dataDir, bool snapshotFirst = true) => Kit.WriteHistory(dataDir, Options(), snapshotFirst);
 
     private static (DataTree Tree, RestoreResult Result) Restore(string dataDir, TxnSnapLogOptions? options = null)
     {

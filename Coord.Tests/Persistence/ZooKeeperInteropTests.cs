@@ -166,22 +166,7 @@ public sealed class ZooKeeperInteropTests
 
     // ---- (c) Coord writes, ZooKeeper reads ---------------------------------------------------------------------------
 
-    /// <summary>A Coord data directory: snapshot.0, a snapshot after part 1, then parts 2 and 3 in two more log files.</summary>
-    private static TxnScript WriteCoordDataDir(string dataDir)
-    {
-        using var snapLog = new TxnSnapLog(dataDir);
-        var script = new TxnScript((h, t) => snapLog.Log.Append(h, t));
-        snapLog.TakeSnapshot(script.Tree, script.Sessions);
-        script.Run(1);
-        snapLog.Log.Commit();
-        snapLog.TakeSnapshot(script.Tree, script.Sessions);
-        script.Run(2);
-        snapLog.Log.Commit();
-        snapLog.Log.RollLog();
-        script.Run(3);
-        snapLog.Log.Commit();
-        return script;
-    }
+    private static TxnScript WriteCoordDataDir(string dataDir) => Kit.WriteHistory(dataDir);
 
     [Test]
     public void ZooKeeperToolsReadCoordFilesWithoutComplaint()

@@ -34,22 +34,7 @@ public sealed class DumpToolTests
 
     private static readonly TxnSnapLogOptions FastLog = new() { Log = new FileTxnLogOptions { ForceSync = false, PreAllocBytes = 1 << 20 } };
 
-    /// <summary>Three log files and two snapshots holding every txn type (TxnScript), as the interop tests write them.</summary>
-    private static TxnScript WriteDataDir(string dataDir)
-    {
-        using var snapLog = new TxnSnapLog(dataDir, null, FastLog);
-        var script = new TxnScript((h, t) => snapLog.Log.Append(h, t));
-        snapLog.TakeSnapshot(script.Tree, script.Sessions);
-        script.Run(1);
-        snapLog.Log.Commit();
-        snapLog.TakeSnapshot(script.Tree, script.Sessions);
-        script.Run(2);
-        snapLog.Log.Commit();
-        snapLog.Log.RollLog();
-        script.Run(3);
-        snapLog.Log.Commit();
-        return script;
-    }
+    private static TxnScript WriteDataDir(string dataDir) => Kit.WriteHistory(dataDir, FastLog);
 
     private static string Hex(long v) => v.ToString("x", CultureInfo.InvariantCulture);
 
