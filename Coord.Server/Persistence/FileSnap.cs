@@ -204,6 +204,7 @@ public static class FileSnap
         var tmp = final + PersistenceFormat.TmpSuffix;
         try
         {
+            DurabilityJournal.Created(tmp);
             using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
             {
                 using (Stream sink = options.Compression switch
@@ -218,15 +219,17 @@ public static class FileSnap
                     body(w);
                     w.Finish(options.Digest ?? ZxidDigest.Empty);
                 }
-                file.Flush(flushToDisk: options.Fsync);
+                file.Flush();
+                if (options.Fsync) DurableIo.FlushData(file);
             }
+            DurabilityJournal.Renaming(tmp, final);
             File.Move(tmp, final, overwrite: true);
             if (options.Fsync) DurableIo.SyncDirectory(snapDir);
             return final;
         }
         catch
         {
-            try { File.Delete(tmp); } catch (IOException) { /* leave it; readers skip .tmp files */ }
+            try { DurabilityJournal.Deleting(tmp); File.Delete(tmp); } catch (IOException) { /* leave it; readers skip .tmp files */ }
             throw;
         }
     }

@@ -155,18 +155,21 @@ public sealed class FileTxnLog : ISplitSyncTxnSink, IDisposable
                 if (f.InFlight)
                 {
                     // Entries up to the in-flight fsync stay: they are about to be acknowledged.
+                    DurabilityJournal.SettingLength(f.Path, f.InFlightPosition);
                     f.Stream.SetLength(f.InFlightPosition);
                     f.Written = f.Position = f.PaddedSize = f.InFlightPosition;
                 }
                 else if (f.NeverCommitted)
                 {
                     f.Stream.Dispose();
+                    DurabilityJournal.Deleting(f.Path);
                     File.Delete(f.Path);
                     _toSync.Remove(f);
                     _current = null;
                 }
                 else
                 {
+                    DurabilityJournal.SettingLength(f.Path, f.CommittedPosition);
                     f.Stream.SetLength(f.CommittedPosition);
                     f.Written = f.Position = f.PaddedSize = f.CommittedPosition;
                 }
@@ -199,6 +202,7 @@ public sealed class FileTxnLog : ISplitSyncTxnSink, IDisposable
             if (newSize != file.PaddedSize)
             {
                 // Growing the file with zeros now keeps later fdatasyncs from having to persist a size change.
+                DurabilityJournal.SettingLength(file.Path, Math.Max(newSize, file.Written));
                 file.Stream.SetLength(Math.Max(newSize, file.Written));
                 file.PaddedSize = newSize;
             }
@@ -256,7 +260,7 @@ public sealed class FileTxnLog : ISplitSyncTxnSink, IDisposable
                 if (_options.ForceSync && f.Unsynced)
                 {
                     long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-                    DurableIo.FlushData(f.Stream.SafeFileHandle, f.Stream);
+                    DurableIo.FlushData(f.Stream);
                     SyncCount++;
                     long ms = (long)System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
                     LastSyncMs = ms;
@@ -331,7 +335,7 @@ public sealed class FileTxnLog : ISplitSyncTxnSink, IDisposable
         foreach (var f in t.Files)
         {
             long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-            DurableIo.FlushData(f.Stream.SafeFileHandle, f.Stream);
+            DurableIo.FlushData(f.Stream);
             long ms = (long)System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
             LastSyncMs = ms;
             if (ms > _options.FsyncWarningThresholdMs)
@@ -437,12 +441,14 @@ public sealed class FileTxnLog : ISplitSyncTxnSink, IDisposable
     {
         var path = Path.Combine(LogDir, PersistenceFormat.LogName(zxid));
         if (File.Exists(path)) _log.LogWarning("Overwriting existing txn log {Path}", path);
+        DurabilityJournal.Created(path);
         var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0, FileOptions.None);
         var file = new LogFile(path, stream) { Unsynced = true };
         Span<byte> header = stackalloc byte[FileHeader.SizeBytes];
         BinaryPrimitives.WriteInt32BigEndian(header, PersistenceFormat.TxnLogMagic);
         BinaryPrimitives.WriteInt32BigEndian(header[4..], PersistenceFormat.FormatVersion);
         BinaryPrimitives.WriteInt64BigEndian(header[8..], PersistenceFormat.TxnLogDbId);
+        DurabilityJournal.Writing(path, 0, header.Length);
         RandomAccess.Write(stream.SafeFileHandle, header, 0);
         file.Written = file.Position = file.PaddedSize = file.CommittedPosition = FileHeader.SizeBytes;
         _current = file;
@@ -453,6 +459,7 @@ public sealed class FileTxnLog : ISplitSyncTxnSink, IDisposable
     private void WriteStaged()
     {
         if (_staged.WrittenCount == 0 || _current is null) return;
+        DurabilityJournal.Writing(_current.Path, _current.Written, _staged.WrittenCount);
         RandomAccess.Write(_current.Stream.SafeFileHandle, _staged.WrittenSpan, _current.Written);
         _current.Written += _staged.WrittenCount;
         _current.Unsynced = true;
@@ -479,6 +486,7 @@ public sealed class FileTxnLog : ISplitSyncTxnSink, IDisposable
             var (path, first) = logs[i];
             if (first > zxid)
             {
+                DurabilityJournal.Deleting(path);
                 File.Delete(path);
                 continue;
             }
@@ -489,8 +497,9 @@ public sealed class FileTxnLog : ISplitSyncTxnSink, IDisposable
             }
             using (var fs = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read))
             {
+                DurabilityJournal.SettingLength(path, keepEnd);
                 fs.SetLength(keepEnd);
-                fs.Flush(flushToDisk: true);
+                DurableIo.FlushData(fs);
             }
             break;
         }
@@ -503,13 +512,15 @@ public sealed class FileTxnLog : ISplitSyncTxnSink, IDisposable
     {
         if (length < FileHeader.SizeBytes)
         {
+            DurabilityJournal.Deleting(path);
             File.Delete(path);
         }
         else
         {
             using var fs = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read);
+            DurabilityJournal.SettingLength(path, length);
             fs.SetLength(length);
-            fs.Flush(flushToDisk: true);
+            DurableIo.FlushData(fs);
         }
         DurableIo.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
     }

@@ -132,23 +132,28 @@ public static partial class DurableIo
     private static readonly bool IsUnix = OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD();
 
     /// <summary>Flushes a file's data to stable storage (fdatasync on Linux, full fsync elsewhere). Throws on failure;
-    /// a failed sync must be treated as fatal, since the kernel may already have dropped the dirty pages.</summary>
-    public static void FlushData(SafeFileHandle handle, FileStream? stream = null)
+    /// a failed sync must be treated as fatal, since the kernel may already have dropped the dirty pages. Bytes still
+    /// in <paramref name="stream"/>'s own buffer are not covered: flush the stream first.</summary>
+    public static void FlushData(FileStream stream)
     {
+        long journalId = DurabilityJournal.Enabled ? DurabilityJournal.SyncStarting(stream.Name, stream.Length) : 0;
         if (OperatingSystem.IsLinux())
         {
-            int fd = (int)handle.DangerousGetHandle();
+            int fd = (int)stream.SafeFileHandle.DangerousGetHandle();
             if (Fdatasync(fd) != 0) throw new IOException($"fdatasync failed: errno {Marshal.GetLastPInvokeError()}");
-            return;
         }
-        if (stream is null) throw new PlatformNotSupportedException("a FileStream is needed to flush on this platform");
-        stream.Flush(flushToDisk: true);
+        else
+        {
+            stream.Flush(flushToDisk: true);
+        }
+        DurabilityJournal.SyncCompleted(journalId);
     }
 
     /// <summary>fsync of a directory, so entries created, renamed or removed in it are durable. No-op off Unix.</summary>
     public static void SyncDirectory(string dir)
     {
         if (!IsUnix) return;
+        long journalId = DurabilityJournal.SyncStarting(dir, -1);
         int fd = Open(dir, 0 /* O_RDONLY */);
         if (fd < 0) throw new IOException($"open({dir}) for fsync failed: errno {Marshal.GetLastPInvokeError()}");
         try
@@ -159,6 +164,7 @@ public static partial class DurableIo
         {
             _ = Close(fd);
         }
+        DurabilityJournal.SyncCompleted(journalId);
     }
 
     [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]

@@ -17,6 +17,11 @@
 // checksum mismatch. Coord reports every case with the offset of the damaged entry — the end of the last good one,
 // where a torn tail is cut — and whether any intact entry with a higher zxid still follows the damage in the same
 // file (if one does, the damage is not a tail but a hole in the log).
+//
+// Damage that looks unwritten — inside the damaged entry (or header) a whole 512-byte disk sector is zeros, or zeros
+// run from a sector boundary to the entry's end — is what a power cut leaves of writes no fsync had covered yet: the
+// kernel writes dirty pages back in any order, so later un-fsynced entries can be intact after such a hole. Nothing
+// from the hole on was acknowledged, so recovery may cut it all. Damage with non-zero bytes (a flipped bit) is not.
 
 using System.Buffers.Binary;
 using Coord.Protocol;
@@ -50,10 +55,12 @@ public enum TxnLogStop
 /// <param name="LastGoodZxid">Zxid of the last intact entry of this file, or -1.</param>
 /// <param name="IntactEntryFollows">An intact entry with a zxid above <paramref name="LastGoodZxid"/> lies after the
 /// damage in the same file, so the damage is a hole rather than a torn tail.</param>
-public sealed record TxnLogDamage(string File, TxnLogStop Reason, long Offset, long LastGoodZxid, bool IntactEntryFollows, string Detail)
+/// <param name="LooksUnwritten">The damaged entry holds a zeroed disk sector (see the file comment): the signature of
+/// a write a power cut kept only part of.</param>
+public sealed record TxnLogDamage(string File, TxnLogStop Reason, long Offset, long LastGoodZxid, bool IntactEntryFollows, string Detail, bool LooksUnwritten = false)
 {
     public override string ToString() =>
-        $"{Path.GetFileName(File)}: {Reason} at offset {Offset} (last good zxid 0x{LastGoodZxid:x}{(IntactEntryFollows ? "; intact entries follow" : "")}): {Detail}";
+        $"{Path.GetFileName(File)}: {Reason} at offset {Offset} (last good zxid 0x{LastGoodZxid:x}{(IntactEntryFollows ? "; intact entries follow" : "")}{(LooksUnwritten ? "; unwritten sectors" : "")}): {Detail}";
 }
 
 /// <summary>Reads the entries of one log file in order, stopping at the first damaged one (see the grammar above).</summary>
@@ -65,6 +72,8 @@ public sealed class TxnLogReader : IDisposable
     private readonly FileStream _stream;
     private readonly int _maxRecordBytes;
     private readonly byte[] _prefix = new byte[12];
+    /// <summary>Disk sector size assumed by the unwritten-damage check: the unit a power cut keeps or loses whole.</summary>
+    private const int SectorBytes = 512;
     private long _position;
     private bool _done;
 
@@ -130,7 +139,7 @@ public sealed class TxnLogReader : IDisposable
         n = ReadFully(payload);
         if (n < len)
         {
-            Stop(TxnLogStop.TruncatedEntry, start, $"file ends {len - n} bytes into a {len}-byte entry");
+            Stop(TxnLogStop.TruncatedEntry, start, $"file ends {len - n} bytes into a {len}-byte entry", start + 13 + len);
             return false;
         }
         int marker = _stream.ReadByte();
@@ -142,18 +151,18 @@ public sealed class TxnLogReader : IDisposable
         _position++;
         if (marker != 0x42)
         {
-            Stop(TxnLogStop.MissingEndMarker, start, $"byte 0x{marker:x2} where 'B' ends the {len}-byte entry");
+            Stop(TxnLogStop.MissingEndMarker, start, $"byte 0x{marker:x2} where 'B' ends the {len}-byte entry", start + 13 + len);
             return false;
         }
         long actual = Adler32.Compute(payload);
         if (actual != crc)
         {
-            Stop(TxnLogStop.ChecksumMismatch, start, $"CRC check failed: stored 0x{crc:x}, computed 0x{actual:x}");
+            Stop(TxnLogStop.ChecksumMismatch, start, $"CRC check failed: stored 0x{crc:x}, computed 0x{actual:x}", start + 13 + len);
             return false;
         }
         if (!TryDecode(payload, _maxRecordBytes, out var hdr, out var txn, out var digest, out var error))
         {
-            Stop(TxnLogStop.BadRecord, start, error!);
+            Stop(TxnLogStop.BadRecord, start, error!, start + 13 + len);
             return false;
         }
         entry = new TxnLogEntry(hdr, txn, digest, FilePath, start, len);
@@ -195,11 +204,32 @@ public sealed class TxnLogReader : IDisposable
         }
     }
 
-    private void Stop(TxnLogStop reason, long offset, string detail)
+    private void Stop(TxnLogStop reason, long offset, string detail, long claimedEnd = -1)
     {
         _done = true;
         bool follows = reason != TxnLogStop.EndOfLog && IntactEntryAfter(offset);
-        Damage = new TxnLogDamage(FilePath, reason, offset, LastGoodZxid, follows, detail);
+        if (claimedEnd < 0) claimedEnd = offset + (offset == 0 ? FileHeader.SizeBytes : 12);
+        bool unwritten = reason != TxnLogStop.EndOfLog && HasUnwrittenSector(offset, Math.Min(claimedEnd, _stream.Length));
+        Damage = new TxnLogDamage(FilePath, reason, offset, LastGoodZxid, follows, detail, unwritten);
+    }
+
+    /// <summary>True when [start, end) holds a whole zero sector, or zeros from a sector boundary (or from start) to
+    /// end: bytes that never reached the disk rather than bytes that changed on it.</summary>
+    private bool HasUnwrittenSector(long start, long end)
+    {
+        if (end <= start) return false;
+        var bytes = new byte[end - start];
+        int n = ReadAt(bytes, start, bytes.Length);
+        var span = bytes.AsSpan(0, n);
+        for (long z = start; z < start + n; z = (z / SectorBytes + 1) * SectorBytes)
+        {
+            long sectorEnd = Math.Min((z / SectorBytes + 1) * SectorBytes, start + n);
+            bool wholeSector = z % SectorBytes == 0 && sectorEnd - z == SectorBytes;
+            bool runToEnd = (z == start || z % SectorBytes == 0) && !span[(int)(z - start)..].ContainsAnyExcept((byte)0);
+            if (runToEnd) return true;
+            if (wholeSector && !span[(int)(z - start)..(int)(sectorEnd - start)].ContainsAnyExcept((byte)0)) return true;
+        }
+        return false;
     }
 
     /// <summary>Scans the rest of the file, byte by byte, for an intact entry (length in range, 'B' after it, checksum

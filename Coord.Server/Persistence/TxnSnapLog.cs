@@ -8,8 +8,9 @@
 // higher zxid, in order, applied to the tree; session timeouts come from the snapshot's session map and the
 // createSession/closeSession txns replayed. Zxids must continue without gaps (next = previous + 1, or counter 1 of a
 // later epoch). A damaged tail of the newest log file with no intact entry after it — a write cut short by a crash —
-// is cut off; any other damage stops recovery with PersistenceCorruptException (fail-stop: the node needs repair or a
-// resync, never a silent skip).
+// is cut off, and so is damage that looks unwritten (zeroed disk sectors: a power cut before the fsync, see
+// TxnLogReader) together with everything after it; any other damage stops recovery with PersistenceCorruptException
+// (fail-stop: the node needs repair or a resync, never a silent skip).
 
 using Coord.Protocol;
 using Coord.Protocol.Records;
@@ -202,6 +203,15 @@ public sealed class TxnSnapLog : IDisposable
             }
             var damage = it.Damage;
             if (damage is null) break;
+            if (damage.LooksUnwritten && _options.TruncateTornTail && (damage.IntactEntryFollows || !it.DamageInLastFile))
+            {
+                // A power cut before the fsync (see TxnLogReader): everything from the hole on, in this file and any
+                // later one, was never acknowledged.
+                Warn($"cutting the txn log after 0x{highest:x} at sectors that were never written (power loss before fsync): {damage}");
+                FileTxnLog.Truncate(LogDir, highest, _options.MaxRecordBytes);
+                tornTail = damage;
+                break;
+            }
             if (it.DamageInLastFile)
             {
                 if (damage.IntactEntryFollows || !_options.TruncateTornTail)
@@ -323,11 +333,13 @@ public sealed class TxnSnapLog : IDisposable
         foreach (var (path, zxid) in logs)
         {
             if (zxid >= firstNeeded || path == Log.CurrentLogPath) continue;
+            DurabilityJournal.Deleting(path);
             File.Delete(path);
             deleted.Add(path);
         }
         foreach (var (path, _) in snapshots.Skip(retainCount))
         {
+            DurabilityJournal.Deleting(path);
             File.Delete(path);
             deleted.Add(path);
         }

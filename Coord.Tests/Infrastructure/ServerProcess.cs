@@ -57,10 +57,15 @@ public sealed class ServerProcess : IDisposable
         StartCoordIn(Directory.CreateTempSubdirectory("coord-test-").FullName, ownsDataDir: true, extra);
 
     /// <summary>Starts Coord on an existing data directory that outlives the process (crash and restart tests).</summary>
-    public static ServerProcess StartCoordIn(string dir, bool ownsDataDir, params string[] extra)
+    public static ServerProcess StartCoordIn(string dir, bool ownsDataDir, params string[] extra) =>
+        StartCoordIn(dir, ownsDataDir, new Dictionary<string, string>(), extra);
+
+    /// <summary>As above, with extra environment variables for the server process.</summary>
+    public static ServerProcess StartCoordIn(string dir, bool ownsDataDir, IReadOnlyDictionary<string, string> environment, params string[] extra)
     {
         int port = Repo.FreePort();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (k, v) in environment) psi.Environment[k] = v;
         psi.ArgumentList.Add(CoordDll);
         foreach (var a in new[] { $"clientPort={port}", "clientPortAddress=127.0.0.1", $"dataDir={dir}", "extendedTypesEnabled=true",
                      "znode.container.checkIntervalMs=1000", "4lw.commands.whitelist=*" }.Concat(extra))

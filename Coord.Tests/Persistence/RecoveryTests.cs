@@ -152,6 +152,73 @@ public sealed class RecoveryTests
     }
 
     [Test]
+    public void UnwrittenSectorBeforeIntactEntriesIsCutAsPowerLoss()
+    {
+        // A power cut keeps un-fsynced pages in any order: a zeroed sector with intact entries after it is a write that
+        // never reached the disk, not corruption, and nothing from it on was acknowledged.
+        using var dir = new TempDir();
+        WriteHistory(dir.Path);
+        var logDir = PersistenceFormat.VersionDir(dir.Path);
+        var entries = Kit.ReadAll(logDir);
+        var lastFile = entries[^1].File;
+        var inFile = entries.Where(e => e.File == lastFile).ToList();
+        // The first sector boundary strictly inside an entry, with whole entries after that sector.
+        long sector = -1;
+        TxnLogEntry? victim = null;
+        foreach (var e in inFile)
+        {
+            long boundary = (e.Offset / 512 + 1) * 512;
+            if (boundary < e.End && inFile[^1].Offset > boundary + 512) { sector = boundary; victim = e; break; }
+        }
+        Assume.That(victim, Is.Not.Null, "the last log file needs a sector boundary inside an entry");
+        Kit.Zero(lastFile, sector, 512);
+
+        var (_, result) = Restore(dir.Path);
+        Assert.That(result.TornTail, Is.Not.Null);
+        Assert.That(result.TornTail!.LooksUnwritten, Is.True, result.TornTail.ToString());
+        Assert.That(result.TornTail.IntactEntryFollows, Is.True);
+        var before = entries.TakeWhile(e => e != victim).ToList();
+        Assert.That(result.LastZxid, Is.EqualTo(before[^1].Header.Zxid));
+        Assert.That(result.Warnings, Has.Some.Contains("never written"));
+        Assert.That(new FileInfo(lastFile).Length, Is.EqualTo(victim!.Offset), "cut where the unwritten entry starts");
+        var (_, again) = Restore(dir.Path);
+        Assert.That(again.TornTail, Is.Null, "the cut is clean");
+        Assert.That(again.LastZxid, Is.EqualTo(result.LastZxid));
+    }
+
+    [Test]
+    public void ZeroedLogHeaderOfANewerFileIsCutAsPowerLoss()
+    {
+        // The newest file was created and written but no fsync covered it: its header page may be zeros while a later
+        // page made it to disk.
+        using var dir = new TempDir();
+        WriteHistory(dir.Path);
+        var logDir = PersistenceFormat.VersionDir(dir.Path);
+        var files = PersistenceFormat.ListLogs(logDir);
+        var entries = Kit.ReadAll(logDir);
+        var lastOlder = entries.Last(e => e.File != files[^1].Path);
+        Kit.Zero(files[^1].Path, 0, FileHeader.SizeBytes);
+
+        var (_, result) = Restore(dir.Path);
+        Assert.That(result.TornTail!.Reason, Is.EqualTo(TxnLogStop.BadFileHeader));
+        Assert.That(result.TornTail.LooksUnwritten, Is.True);
+        Assert.That(result.LastZxid, Is.EqualTo(lastOlder.Header.Zxid));
+        Assert.That(File.Exists(files[^1].Path), Is.False, "the file holds nothing durable");
+    }
+
+    [Test]
+    public void NonZeroDamageBeforeIntactEntriesIsStillRefused()
+    {
+        using var dir = new TempDir();
+        WriteHistory(dir.Path);
+        var entries = Kit.ReadAll(PersistenceFormat.VersionDir(dir.Path));
+        var victim = entries[^3];
+        Kit.FlipByte(victim.File, victim.Offset + 12 + 3);
+        var ex = Assert.Throws<PersistenceCorruptException>(() => Restore(dir.Path));
+        Assert.That(ex!.Message, Does.Not.Contain("unwritten"));
+    }
+
+    [Test]
     public void DamageInAnOlderFileStopsRecoveryUnlessTheNextFileContinues()
     {
         using var dir = new TempDir();
