@@ -158,6 +158,18 @@ public sealed class RecoveryTests
         // never reached the disk, not corruption, and nothing from it on was acknowledged.
         using var dir = new TempDir();
         WriteHistory(dir.Path);
+        using (var snapLog = new TxnSnapLog(dir.Path, null, Options()))
+        {
+            // Entries larger than a sector, so that sector boundaries fall inside them.
+            var tree = new DataTree();
+            long zxid = snapLog.Restore(tree).LastZxid;
+            for (int i = 0; i < 20; i++)
+            {
+                var hdr = new TxnHeader(TxnScript.SessionA, 100 + i, ++zxid, 1, OpCode.Create);
+                snapLog.Log.Append(hdr, new CreateTxn($"/power{i}", Enumerable.Repeat((byte)7, 300 + i).ToArray(), Acl.OpenAclUnsafe, false, i + 1));
+            }
+            snapLog.Log.Commit();
+        }
         var logDir = PersistenceFormat.VersionDir(dir.Path);
         var entries = Kit.ReadAll(logDir);
         var lastFile = entries[^1].File;
