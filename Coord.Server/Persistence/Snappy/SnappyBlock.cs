@@ -223,8 +223,8 @@ public static class SnappyBlock
             skip = 32;
 
             op += EmitLiteral(dst[op..], src[nextEmit..ip]);
-            int matched = 4;
-            while (ip + matched < src.Length && src[candidate + matched] == src[ip + matched]) matched++;
+            // Vectorised; the two ranges may overlap, which is fine for reads.
+            int matched = 4 + src[(candidate + 4)..].CommonPrefixLength(src[(ip + 4)..]);
             op += EmitCopy(dst[op..], ip - candidate, matched);
             ip += matched;
             nextEmit = ip;
