@@ -224,9 +224,8 @@ public sealed class SnappyTests
     }
 
     [Test]
-    public void StreamsRoundTripIn32KiBBlocks([Values(1, 32767, 32768, 32769, 65536, 100_000)] int size, [Values(1, 1000, 1 << 20)] int writeSize)
+    public void StreamsRoundTripIn32KiBBlocks([Values(1, 32767, 32768, 32769, 65536, 100_000)] int size, [Values(7, 1000, 1 << 20)] int writeSize)
     {
-        if (writeSize == 1 && size > 40_000) Assert.Ignore("byte-at-a-time writes are covered by the smaller sizes");
         var data = Data(Kind.Text, size);
         var framed = Frame(data, writeSize);
         var expected = Enumerable.Repeat(SnappyFramedStream.DefaultBlockBytes, size / SnappyFramedStream.DefaultBlockBytes).ToList();
