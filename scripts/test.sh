@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs Coord's whole test suite on a fresh Debian machine: installs what the tests drive (Apache ZooKeeper 3.8.0 as
-# the reference server, zkCli.sh, the C client, the Java client and Curator, kazoo), builds, then runs every test.
+# the reference server, zkCli.sh, the C client, the Java client and Curator, kazoo, snappy-java), builds, then runs
+# every test.
 # Usage: scripts/test.sh [extra dotnet test arguments, e.g. --filter Category=Oracle]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES="zookeeper zookeeper-bin libzookeeper-java libcurator-recipes-java libcurator-framework-java libcurator-discovery-java python3-kazoo default-jdk-headless"
+PACKAGES="zookeeper zookeeper-bin libzookeeper-java libsnappy-java libcurator-recipes-java libcurator-framework-java libcurator-discovery-java python3-kazoo default-jdk-headless"
 missing=""
 for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 # node-zookeeper-client (npm) runs on Node.js: take Debian's when the machine has none.

@@ -49,7 +49,7 @@ public sealed class ServerConfig
     public long SnapSizeLimitKb { get; set; } = 4L * 1024 * 1024;
     /// <summary>txnLogSizeLimitInKb: roll the txn log at this size (KiB; -1 = no limit).</summary>
     public long TxnLogSizeLimitKb { get; set; } = -1;
-    /// <summary>snapshot.compression.method: "" (none), "gz", or "lz4" (Coord only; ZooKeeper cannot read it).</summary>
+    /// <summary>snapshot.compression.method: "" (none), "gz", "snappy", or "lz4" (Coord only; ZooKeeper cannot read it).</summary>
     public string SnapshotCompression { get; set; } = "";
     public bool SnapshotTrustEmpty { get; set; }
     /// <summary>autopurge.snapRetainCount: snapshots (and the logs they need) kept by autopurge; at least 3.</summary>
@@ -147,7 +147,8 @@ public sealed class ServerConfig
             case "snapSizeLimitInKb": SnapSizeLimitKb = IntIn(key, value, where, -1, int.MaxValue); break;
             case "txnLogSizeLimitInKb": TxnLogSizeLimitKb = IntIn(key, value, where, -1, int.MaxValue); break;
             case "snapshot.compression.method":
-                if (value is not ("" or "gz" or "lz4")) throw new ConfigException($"{where}: {key}={value} is not supported (use \"\", gz, or lz4 for Coord-only data directories; snappy is not available)");
+                if (value is not ("" or "gz" or "snappy" or "lz4"))
+                    throw new ConfigException($"{where}: {key}={value} is not supported (use \"\", gz or snappy, which ZooKeeper also reads, or lz4 for Coord-only data directories)");
                 SnapshotCompression = value;
                 break;
             case "snapshot.trust.empty": SnapshotTrustEmpty = Bool(key, value, where); break;

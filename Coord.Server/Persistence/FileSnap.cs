@@ -19,14 +19,16 @@
 //                zxid 0 = no digest ({0, 2, 0}, what ZooKeeper writes when it has none); Coord writes its tree digest
 //   lastProcessedZxid + third seal: 3.9 only; read when present, never written (3.8 would ignore it anyway).
 //
-// Compression (SnapStream): by file suffix — none, ".gz" (gzip of the whole stream above; seals computed on the
-// uncompressed bytes), ".lz4" (Coord only: an LZ4 frame stream, same seals) or ".snappy" (not supported by Coord). A snapshot is written to "<name>.tmp", fsynced, renamed
-// into place and the directory fsynced.
+// Compression (SnapStream): by file suffix — none, ".gz" (gzip of the whole stream above), ".snappy" (snappy-java's
+// SnappyOutputStream framing, 32 KiB blocks; Snappy/SnappyFramedStream.cs) or ".lz4" (Coord only: an LZ4 frame
+// stream). In every case the seals are computed on the uncompressed bytes. A snapshot is written to "<name>.tmp",
+// fsynced, renamed into place and the directory fsynced.
 
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 using Coord.Protocol.Records;
+using Coord.Server.Persistence.Snappy;
 
 namespace Coord.Server.Persistence;
 
@@ -85,14 +87,13 @@ public static class FileSnap
     {
         var name = Path.GetFileName(path);
         var compression = PersistenceFormat.CompressionFromName(name);
-        if (compression == SnapshotCompression.Snappy)
-            throw new NotSupportedException($"{name}: snappy-compressed snapshots are not supported; set snapshot.compression.method to gz or none");
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
             using Stream source = compression switch
             {
                 SnapshotCompression.Gzip => new GZipStream(file, CompressionMode.Decompress),
+                SnapshotCompression.Snappy => new SnappyFramedStream(file, CompressionMode.Decompress, leaveOpen: true),
                 SnapshotCompression.Lz4 => K4os.Compression.LZ4.Streams.LZ4Stream.Decode(file, leaveOpen: true),
                 _ => file,
             };
@@ -181,7 +182,7 @@ public static class FileSnap
         if (slash != "/") throw new PersistenceCorruptException($"{which} seal not followed by \"/\"");
     }
 
-    /// <summary>Writes <paramref name="snap"/> as &lt;snapDir&gt;/snapshot.&lt;zxid&gt;[.gz] atomically; returns the path.</summary>
+    /// <summary>Writes <paramref name="snap"/> as &lt;snapDir&gt;/snapshot.&lt;zxid&gt;[.gz|.snappy|.lz4] atomically; returns the path.</summary>
     public static string Write(string snapDir, SnapshotContents snap, SnapshotWriteOptions? options = null)
     {
         options ??= new SnapshotWriteOptions();
@@ -198,7 +199,6 @@ public static class FileSnap
     /// <paramref name="body"/>; the header, end marker, seals and digest are added here.</summary>
     public static string Write(string snapDir, long zxid, SnapshotWriteOptions options, Action<SnapshotWriter> body)
     {
-        if (options.Compression == SnapshotCompression.Snappy) throw new NotSupportedException("snappy snapshots are not supported");
         Directory.CreateDirectory(snapDir);
         var final = Path.Combine(snapDir, PersistenceFormat.SnapshotName(zxid, options.Compression));
         var tmp = final + PersistenceFormat.TmpSuffix;
@@ -210,6 +210,7 @@ public static class FileSnap
                 using (Stream sink = options.Compression switch
                        {
                            SnapshotCompression.Gzip => new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true),
+                           SnapshotCompression.Snappy => new SnappyFramedStream(file, CompressionMode.Compress, leaveOpen: true),
                            SnapshotCompression.Lz4 => K4os.Compression.LZ4.Streams.LZ4Stream.Encode(file, K4os.Compression.LZ4.LZ4Level.L00_FAST, leaveOpen: true),
                            _ => new NonClosingStream(file),
                        })

@@ -6,7 +6,7 @@
 //   ZxidDigest  = long zxid, int digestVersion, digest                   (DataTree.ZxidDigest, snapshots since 3.6)
 //                 digest is a long for digestVersion >= 2, a ustring of hex digits for older versions
 //
-// Layout on disk: <dataDir>/version-2/snapshot.<zxid hex>[.gz|.snappy] and <dataLogDir>/version-2/log.<zxid hex>,
+// Layout on disk: <dataDir>/version-2/snapshot.<zxid hex>[.gz|.snappy|.lz4] and <dataLogDir>/version-2/log.<zxid hex>,
 // where <zxid hex> is Long.toHexString (lower case, no padding, no 0x) of the first txn in the log or the last txn
 // applied before the snapshot. Temporary files end in ".tmp".
 
@@ -118,7 +118,8 @@ public enum SnapshotCompression
     /// <summary>"lz4" — Coord's fast option: an LZ4 frame stream (K4os). ZooKeeper cannot read these; use gz or none
     /// where Apache ZooKeeper must be able to start on the data directory.</summary>
     Lz4,
-    /// <summary>"snappy" — xerial snappy-java framing; recognised by name, not readable by Coord.</summary>
+    /// <summary>"snappy" — snappy-java's SnappyOutputStream framing (Snappy/SnappyFramedStream.cs); Coord and ZooKeeper
+    /// 3.8 read and write it.</summary>
     Snappy,
 }
 

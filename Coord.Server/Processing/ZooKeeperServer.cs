@@ -73,6 +73,7 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
             SnapshotCompression = config.SnapshotCompression switch
             {
                 "gz" => Persistence.SnapshotCompression.Gzip,
+                "snappy" => Persistence.SnapshotCompression.Snappy,
                 "lz4" => Persistence.SnapshotCompression.Lz4,
                 _ => Persistence.SnapshotCompression.None,
             },

@@ -1,7 +1,7 @@
-// `Coord.Server dump-snapshot <snapshot file> [--json] [--data]` — prints a ZooKeeper-format snapshot (plain or .gz),
-// modelled on ZooKeeper's SnapshotFormatter (zkSnapShotToolkit.sh). The file is read and checked completely first
-// (magic, both seals, structure, ACL ids, as FileSnap.Read and DataTreeLoader.Validate do); a damaged file prints
-// nothing but the reason.
+// `Coord.Server dump-snapshot <snapshot file> [--json] [--data]` — prints a ZooKeeper-format snapshot (plain, .gz,
+// .snappy or .lz4), modelled on ZooKeeper's SnapshotFormatter (zkSnapShotToolkit.sh). The file is read and checked
+// completely first (magic, both seals, structure, ACL ids, as FileSnap.Read and DataTreeLoader.Validate do); a
+// damaged file prints nothing but the reason.
 //
 // Text output (SnapshotFormatter's, line for line, with the differences noted):
 //

@@ -1,8 +1,11 @@
+using System.Buffers.Binary;
 using System.Text.Json;
 using Coord.Protocol;
 using Coord.Protocol.Records;
 using Coord.Server.Data;
 using Coord.Server.Persistence;
+using Coord.Server.Persistence.Snappy;
+using Coord.Tests.Infrastructure;
 using NUnit.Framework;
 
 namespace Coord.Tests.Persistence;
@@ -20,10 +23,12 @@ public sealed class ZooKeeperInteropTests
 
     /// <summary>Runs `zk_workload.py dump` against a server: it returns only once the server has finished starting
     /// (so its startup snapshot is complete) and gives each path's data, Stat and ACL as a client sees them.</summary>
-    private static JsonElement Dump(ReferenceZooKeeper zk, params string[] paths)
+    private static JsonElement Dump(ReferenceZooKeeper zk, params string[] paths) => Dump(zk.HostPort, () => zk.Log, paths);
+
+    private static JsonElement Dump(string hostPort, Func<string> serverLog, params string[] paths)
     {
-        var r = Kit.RunWorkload(["dump", zk.HostPort, .. paths]);
-        Assert.That(r.ExitCode, Is.EqualTo(0), r + "\n" + zk.Log);
+        var r = Kit.RunWorkload(["dump", hostPort, .. paths]);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r + "\n" + serverLog());
         return LastJsonLine(r.Stdout);
     }
 
@@ -279,5 +284,163 @@ public sealed class ZooKeeperInteropTests
         Assert.That(zkSnap.Sessions.Select(kv => kv.Key), Is.EquivalentTo(new[] { TxnScript.SessionA, TxnScript.SessionC }));
         Assert.That(zkSnap.Digest!.Value.Zxid, Is.EqualTo(script.Zxid));
         Assert.That(zkSnap.Digest.Value.Digest, Is.EqualTo(Kit.ZooKeeperDigest(zkSnap)), "ZooKeeper's digest of the tree it loaded");
+    }
+
+    // ---- (d) snapshot.compression.method=snappy, both ways ----------------------------------------------------------
+
+    private const string ZooKeeperSnappy = "zookeeper.snapshot.compression.method=snappy";
+    private const string CoordSnappy = "snapshot.compression.method=snappy";
+
+    /// <summary>Bulk nodes (zk_workload.py bulk): about 225 KB of data, so a snapshot spans several 32 KiB blocks.</summary>
+    private const int BulkNodes = 150, BulkBytes = 1500;
+
+    /// <summary>Every kind of node the workload makes, a deleted one, one no client may read, and bulk nodes spread
+    /// over the file.</summary>
+    private static readonly string[] SnappyComparedPaths =
+    [
+        "/p", "/p/e", "/p/nul", "/c", "/c/y", "/t", "/acl", "/ro", "/mine", "/m1", "/many", "/many/n5", "/many/n3",
+        "/deep/d0/d1/d2/d3/d4/d5", "/b-eph", "/bulk", "/bulk/b0", "/bulk/b77", "/bulk/b149",
+    ];
+
+    private static void RunSnappyWorkload(string hostPort, Func<string> serverLog)
+    {
+        var r = Kit.RunWorkload("write", hostPort);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r + "\n" + serverLog());
+        r = Kit.RunWorkload("bulk", hostPort, BulkNodes.ToString(), BulkBytes.ToString());
+        Assert.That(r.ExitCode, Is.EqualTo(0), r + "\n" + serverLog());
+    }
+
+    /// <summary>snappy-java's header, then the 4-byte big-endian chunk lengths lead exactly to the end of the file.</summary>
+    private static void AssertSnappyFraming(string path)
+    {
+        var raw = File.ReadAllBytes(path);
+        Assert.That(raw[..SnappyFramedStream.HeaderBytes], Is.EqualTo(new byte[] { 0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0, 0, 0, 0, 1, 0, 0, 0, 1 }), path);
+        int chunks = 0, p = SnappyFramedStream.HeaderBytes;
+        for (; p < raw.Length; chunks++) p += 4 + BinaryPrimitives.ReadInt32BigEndian(raw.AsSpan(p));
+        Assert.That(p, Is.EqualTo(raw.Length), "chunks end with the file");
+        Assert.That(chunks, Is.GreaterThan(3), "the snapshot spans several 32 KiB blocks");
+    }
+
+    /// <summary>What two servers answered for each path (data, Stat, ACL or error) is identical.</summary>
+    private static void AssertSameAnswers(JsonElement expected, JsonElement actual)
+    {
+        foreach (var p in SnappyComparedPaths)
+            Assert.That(actual.GetProperty(p).GetRawText(), Is.EqualTo(expected.GetProperty(p).GetRawText()), p);
+        Assert.That(actual.GetProperty("/bulk/b149").TryGetProperty("err", out _), Is.False, "bulk nodes exist");
+        Assert.That(actual.GetProperty("/p/e").TryGetProperty("err", out _), Is.False, "session A's ephemeral survived");
+    }
+
+    [Test]
+    public void CoordStartsOnZooKeepersSnappySnapshotAndServesTheSameTree()
+    {
+        Kit.RequireReference();
+        using var dir = new TempDir();
+        var dataDir = dir.Sub("data");
+        var v2 = PersistenceFormat.VersionDir(dataDir);
+
+        // Run 1 logs the workload (its first start writes snapshot.0.snappy); run 2 snapshots it at startup, as .snappy.
+        using (var zk = ReferenceZooKeeper.Start(dataDir, ZooKeeperSnappy))
+        {
+            RunSnappyWorkload(zk.HostPort, () => zk.Log);
+            zk.Kill();
+        }
+        long lastZxidRun1 = Kit.ReadAll(v2)[^1].Header.Zxid;
+        JsonElement zkSeen;
+        using (var zk = ReferenceZooKeeper.Start(dataDir, ZooKeeperSnappy))
+        {
+            zkSeen = Dump(zk, SnappyComparedPaths);
+            zk.Kill();
+        }
+        var zkSnapshot = Path.Combine(v2, $"snapshot.{lastZxidRun1:x}.snappy");
+        Assert.That(PersistenceFormat.ListSnapshots(v2).Select(s => Path.GetFileName(s.Path)),
+            Has.Member("snapshot.0.snappy").And.Member(Path.GetFileName(zkSnapshot)).And.All.EndsWith(".snappy"));
+        AssertSnappyFraming(zkSnapshot);
+
+        // Coord decodes every node: the tree digest ZooKeeper stored in the file is the digest of what Coord read.
+        var snap = FileSnap.Read(zkSnapshot);
+        Assert.That(snap.Nodes.Count(n => n.Path.StartsWith("/bulk/", StringComparison.Ordinal)), Is.EqualTo(BulkNodes));
+        Assert.That(snap.Nodes.Single(n => n.Path == "/bulk/b7").Data, Has.Length.EqualTo(BulkBytes));
+        Assert.That(snap.Digest!.Value.Zxid, Is.EqualTo(lastZxidRun1));
+        Assert.That(Kit.ZooKeeperDigest(snap), Is.EqualTo(snap.Digest.Value.Digest), "ZooKeeper's digest of the tree Coord decoded");
+
+        // Recovery picks the .snappy snapshot (on a copy, before Coord adds files of its own).
+        var copy = dir.Sub("copy");
+        CopyDir(v2, PersistenceFormat.VersionDir(copy));
+        using (var snapLog = new TxnSnapLog(copy))
+        {
+            var tree = new DataTree();
+            var result = snapLog.Restore(tree);
+            Assert.That(result.SnapshotPath, Is.EqualTo(Path.Combine(PersistenceFormat.VersionDir(copy), Path.GetFileName(zkSnapshot))));
+            Assert.That(result.Warnings, Is.Empty);
+            Kit.AssertSameTree(snap, Kit.Capture(tree, result.Sessions), compareSessions: false);
+        }
+
+        // The Coord server on ZooKeeper's directory answers exactly as ZooKeeper did.
+        JsonElement coordSeen;
+        using (var coord = ServerProcess.StartCoordIn(dataDir, ownsDataDir: false))
+        {
+            coordSeen = Dump(coord.HostPort, () => coord.Log, SnappyComparedPaths);
+        }
+        AssertSameAnswers(zkSeen, coordSeen);
+    }
+
+    [Test]
+    public void ZooKeeperStartsOnCoordsSnappySnapshotAndItsFormatterReadsIt()
+    {
+        Kit.RequireReference();
+        using var dir = new TempDir();
+        var dataDir = dir.Sub("data");
+        var v2 = PersistenceFormat.VersionDir(dataDir);
+
+        // Run 1 logs the workload; run 2 snapshots it at startup. A clean stop (SIGTERM) waits for the snapshot's
+        // background write to finish.
+        using (var coord = ServerProcess.StartCoordIn(dataDir, ownsDataDir: false, CoordSnappy))
+        {
+            RunSnappyWorkload(coord.HostPort, () => coord.Log);
+            Assert.That(coord.Terminate(TimeSpan.FromSeconds(60)), Is.Not.Null, "Coord stops on SIGTERM\n" + coord.Log);
+        }
+        long lastZxid = Kit.ReadAll(v2)[^1].Header.Zxid;
+        JsonElement coordSeen;
+        using (var coord = ServerProcess.StartCoordIn(dataDir, ownsDataDir: false, CoordSnappy))
+        {
+            coordSeen = Dump(coord.HostPort, () => coord.Log, SnappyComparedPaths);
+            Assert.That(coord.Terminate(TimeSpan.FromSeconds(60)), Is.Not.Null, "Coord stops on SIGTERM\n" + coord.Log);
+        }
+        var coordSnapshot = Path.Combine(v2, $"snapshot.{lastZxid:x}.snappy");
+        Assert.That(PersistenceFormat.ListSnapshots(v2).Select(s => Path.GetFileName(s.Path)),
+            Has.Member("snapshot.0.snappy").And.Member(Path.GetFileName(coordSnapshot)).And.All.EndsWith(".snappy"));
+        AssertSnappyFraming(coordSnapshot);
+        var snap = FileSnap.Read(coordSnapshot);
+        Assert.That(snap.Nodes.Count(n => n.Path.StartsWith("/bulk/", StringComparison.Ordinal)), Is.EqualTo(BulkNodes));
+
+        // ZooKeeper's SnapshotFormatter decompresses it with snappy-java (on the class path through zookeeper.jar's
+        // manifest) and prints every node, with its data under -d.
+        var r = Kit.RunZooKeeperTool("org.apache.zookeeper.server.SnapshotFormatter", "-d", coordSnapshot);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        Assert.That(r.Stderr, Does.Not.Contain("Exception"));
+        Assert.That(r.Stdout, Does.Contain($"ZNode Details (count={snap.Nodes.Count + 1}):"), "ZooKeeper counts the root under \"\" and \"/\"");
+        foreach (var n in snap.Nodes.Where(n => n.Path.Length > 0))
+        {
+            Assert.That(r.Stdout, Does.Contain("\n" + n.Path + "\n"));
+            if (n.Data is { Length: > 0 }) Assert.That(r.Stdout, Does.Contain("  data = " + Convert.ToBase64String(n.Data) + "\n"), $"data of {n.Path}");
+        }
+        foreach (var (id, timeout) in snap.Sessions) Assert.That(r.Stdout, Does.Contain($"0x{id:x}, {timeout}, "));
+        Assert.That(r.Stdout, Does.Contain($"Last zxid: 0x{snap.Zxid:x}"));
+
+        // ZooKeeper (default compression) starts from Coord's snappy snapshot and answers exactly as Coord did; its
+        // own startup snapshot holds the same tree.
+        JsonElement zkSeen;
+        using (var zk = ReferenceZooKeeper.Start(dataDir))
+        {
+            zkSeen = Dump(zk, SnappyComparedPaths);
+            Assert.That(zk.Log, Does.Contain("Reading snapshot " + coordSnapshot), "ZooKeeper loads Coord's snappy snapshot");
+            Assert.That(zk.Log, Does.Contain("The digest in the snapshot has digest version of 2"), "and reads its digest section");
+            Assert.That(zk.Log, Does.Not.Contain("problem reading snap file"), zk.Log);
+            zk.Kill();
+        }
+        AssertSameAnswers(coordSeen, zkSeen);
+        var zkOwn = PersistenceFormat.ListSnapshots(v2).First(s => !s.Path.EndsWith(".snappy", StringComparison.Ordinal));
+        Assert.That(zkOwn.Zxid, Is.GreaterThanOrEqualTo(lastZxid));
+        Kit.AssertSameTree(snap, FileSnap.Read(zkOwn.Path), compareSessions: false);
     }
 }

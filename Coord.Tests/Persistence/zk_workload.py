@@ -4,6 +4,9 @@
       Creates every kind of node and txn the on-disk formats must carry, then exits without closing session A
       (so its ephemerals survive in the server's files). Prints one JSON object: the session ids and each step's
       error code.
+  zk_workload.py bulk HOST:PORT COUNT BYTES
+      Creates /bulk and /bulk/b0../bulk/b<COUNT-1>, each with BYTES of data (half seeded-random, half repetitive
+      text), so a snapshot spans many compression blocks. Prints {"created": COUNT}.
   zk_workload.py dump HOST:PORT PATH...
       Prints one JSON object: for each path, its data (hex, or null), Stat and ACL, or the error code.
 
@@ -12,6 +15,7 @@ Uses the raw wire client in ../Oracle/zkwire.py (stdlib only); every call has a 
 
 import json
 import os
+import random
 import sys
 import time
 
@@ -73,6 +77,22 @@ def write(hostport):
     print(json.dumps(out))
 
 
+def bulk_data(i, size):
+    half = size // 2
+    return random.Random(i).randbytes(half) + (f"node {i} " * size).encode()[: size - half]
+
+
+def bulk(hostport, count, size):
+    s = connect_when_serving(hostport, timeout_ms=30000)
+    for path, data in [("/bulk", b"")] + [(f"/bulk/b{i}", bulk_data(i, size)) for i in range(count)]:
+        r = s.call("create", path=path, data=data)
+        if r.err != 0:
+            sys.exit(f"create {path}: error {r.err}")
+    s.close_session()
+    s.close_socket()
+    print(json.dumps({"created": count}))
+
+
 def connect_when_serving(hostport, timeout_ms, within=90.0):
     """A server that is still loading its database accepts TCP but closes the connection (or, racing its startup,
     never answers); like every ZooKeeper client, try again on a new connection, bounded by `within` seconds."""
@@ -115,6 +135,8 @@ def dump(hostport, paths):
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "write":
         write(sys.argv[2])
+    elif len(sys.argv) == 5 and sys.argv[1] == "bulk":
+        bulk(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif len(sys.argv) >= 3 and sys.argv[1] == "dump":
         dump(sys.argv[2], sys.argv[3:])
     else:

@@ -32,8 +32,22 @@ public sealed class ConfigTests
     [TestCase("extendedTypesEnabled=maybe")]
     [TestCase("minSessionTimeout=5000\nmaxSessionTimeout=4000")]
     [TestCase("just a line")]
+    [TestCase("snapshot.compression.method=bzip2")]
     public void InvalidValuesFailFast(string text) =>
         Assert.Throws<ConfigException>(() => ServerConfig.Load(Write(text)));
+
+    [TestCase("", "")]
+    [TestCase("gz", "gz")]
+    [TestCase("snappy", "snappy")]
+    [TestCase("lz4", "lz4")]
+    public void SnapshotCompressionMethodsAreAcceptedWithoutWarnings(string value, string expected)
+    {
+        var cfg = ServerConfig.Load(Write($"dataDir=/tmp/x\nsnapshot.compression.method={value}\n"));
+        Assert.That(cfg.SnapshotCompression, Is.EqualTo(expected));
+        Assert.That(cfg.Warnings, Is.Empty);
+        cfg = ServerConfig.Load(Write($"dataDir=/tmp/x\nzookeeper.snapshot.compression.method={value}\n"));
+        Assert.That(cfg.SnapshotCompression, Is.EqualTo(expected), "the Java system property's name");
+    }
 
     [Test]
     public void ServerProcessRefusesInvalidConfigWithAMessage()

@@ -269,7 +269,7 @@ public sealed class DumpToolTests
     private static string X14(long v) => "0x" + v.ToString("x14", CultureInfo.InvariantCulture);
 
     [Test]
-    public void DumpSnapshotShowsEveryNodeTheSessionsAndTheDigest([Values(SnapshotCompression.None, SnapshotCompression.Gzip)] SnapshotCompression compression)
+    public void DumpSnapshotShowsEveryNodeTheSessionsAndTheDigest([Values(SnapshotCompression.None, SnapshotCompression.Gzip, SnapshotCompression.Snappy)] SnapshotCompression compression)
     {
         using var dir = new TempDir();
         var script = WriteDataDir(dir.Sub("data"));
