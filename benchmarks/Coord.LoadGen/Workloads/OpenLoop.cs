@@ -37,6 +37,7 @@ static class OpenLoop
         long end = start + o.Seconds * freq;
         double ticksPerOp = freq / o.Rate;
         long scheduled = 0, maxLagTicks = 0, lagSumTicks = 0;
+        var lagsUs = new List<int>(1 << 16);
         string? overload = null;
         var senderDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var sender = new Thread(() =>
@@ -65,6 +66,7 @@ static class OpenLoop
                     times[s].Add(due);
                     long lag = now - due;
                     lagSumTicks += lag;
+                    lagsUs.Add(Stats.Us(due, now));
                     if (lag > maxLagTicks) maxLagTicks = lag;
                 }
                 for (int s = 0; s < sessions.Length; s++)
@@ -99,10 +101,12 @@ static class OpenLoop
         await Task.WhenAll(sessions.Select(s => s.Closed));
         var lat = sessions.SelectMany(s => s.LatenciesUs).ToArray();
         Array.Sort(lat);
+        var lags = lagsUs.ToArray();
+        Array.Sort(lags);
         long ops = lat.Length, errors = sessions.Sum(s => s.Errors);
         Console.WriteLine($"workload={o.Workload} mode=open-loop rate={o.Rate:0} sessions={o.Sessions} value={o.ValueBytes}B seconds={o.Seconds}");
         Console.WriteLine($"ops={ops} errors={errors} unanswered={unanswered} scheduled={scheduled} ops/s={ops / o.Seconds:0} target={o.Rate:0} {Stats.Percentiles(lat)}" +
-            $" send_lag_avg={(double)lagSumTicks / Math.Max(1, scheduled) * 1000 / freq:0.000}ms send_lag_max={(double)maxLagTicks * 1000 / freq:0.000}ms" +
+            $" send_lag_avg={(double)lagSumTicks / Math.Max(1, scheduled) * 1000 / freq:0.000}ms send_lag_p99={Stats.Ms(lags, 0.99):0.000}ms send_lag_max={(double)maxLagTicks * 1000 / freq:0.000}ms" +
             (o.ServerPid > 0 ? $" server_cpu_s={cpu:0.00} server_cpu_us_per_op={cpu * 1e6 / Math.Max(1, ops):0.0}" : ""));
         if (overload is not null) Console.WriteLine($"FAILED: {overload} (the server cannot sustain {o.Rate:0} ops/s)");
         await Layout.CleanupAsync(o);
