@@ -36,9 +36,12 @@ public sealed partial class ServerCnxn : IWatcher
     private readonly Socket _socket;
     private readonly ZooKeeperServer _server;
     private readonly ILogger _log;
-    private readonly ArrayBufferWriter<byte> _staging = new(4096);
-    private ArrayBufferWriter<byte> _outbox = new(4096);
-    private ArrayBufferWriter<byte> _sendBuf = new(4096);
+    /// <summary>Output buffers above this size (bytes) go back to the shared pool once sent, so a connection that
+    /// once read a large value does not keep a large buffer.</summary>
+    private const int MaxRetainedBufferBytes = 1 << 20;
+    private PooledBufferWriter _staging = new();
+    private PooledBufferWriter _outbox = new();
+    private PooledBufferWriter _sendBuf = new();
     private readonly Lock _outLock = new();
     private readonly SemaphoreSlim _sendSignal = new(0);
     private int _signaled;
@@ -110,9 +113,7 @@ public sealed partial class ServerCnxn : IWatcher
     public void EndFrame(int start)
     {
         int len = _staging.WrittenCount - start - 4;
-        // ArrayBufferWriter exposes its written data read-only; the slot is ours, so writing through is safe.
-        var span = System.Runtime.InteropServices.MemoryMarshal.AsMemory(_staging.WrittenMemory).Span;
-        BinaryPrimitives.WriteInt32BigEndian(span.Slice(start, 4), len);
+        BinaryPrimitives.WriteInt32BigEndian(_staging.WrittenSpanForPatch.Slice(start, 4), len);
         PacketsSent++;
         _server.MarkDirty(this);
     }
@@ -160,11 +161,12 @@ public sealed partial class ServerCnxn : IWatcher
             long unsent;
             lock (_outLock)
             {
-                _outbox.Write(_staging.WrittenSpan);
                 unsent = _unsentBytes += _staging.WrittenCount;
+                // Usually the sender has drained the outbox: hand the staged bytes over by swapping, not copying.
+                if (_outbox.WrittenCount == 0) (_outbox, _staging) = (_staging, _outbox);
+                else _outbox.Write(_staging.WrittenSpan);
             }
-            _staging.ResetWrittenCount();
-            if (_staging.Capacity > 1 << 20) _staging.Clear();
+            _staging.Trim(MaxRetainedBufferBytes);
             if (unsent > MaxUnsentBytes)
             {
                 _log.LogWarning("Closing connection 0x{Session:x} from {Remote}: {Bytes} bytes unsent, the client is not reading", SessionId, Remote, unsent);
@@ -203,8 +205,7 @@ public sealed partial class ServerCnxn : IWatcher
                         if (_unsentBytes <= MaxUnsentBytesBeforePause / 2) (drained, _drained) = (_drained, null);
                     }
                     drained?.TrySetResult();
-                    _sendBuf.ResetWrittenCount();
-                    if (_sendBuf.Capacity > 1 << 20) _sendBuf = new ArrayBufferWriter<byte>(4096);
+                    _sendBuf.Trim(MaxRetainedBufferBytes);
                 }
                 if (_closeAfterFlush)
                 {
