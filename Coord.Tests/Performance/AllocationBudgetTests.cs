@@ -6,6 +6,10 @@ using Coord.Protocol.Jute;
 using Coord.Protocol.Records;
 using Coord.Server.Auth;
 using Coord.Server.Data;
+using Coord.Server.Hosting;
+using Coord.Server.Processing;
+using Coord.Server.Sessions;
+using Coord.Zab;
 using NUnit.Framework;
 
 namespace Coord.Tests.Performance;
@@ -138,4 +142,70 @@ public sealed class AllocationBudgetTests
         TestContext.Out.WriteLine($"ReplyHeader + data + Stat: {perReply:0.##} B/reply (budget 0 B)");
         Assert.That(perReply, Is.LessThanOrEqualTo(SlackBytesPerIteration), $"reply serialisation allocates {perReply:0.##} B");
     }
+
+    /// <summary>The socket-free setData write path (<see cref="SetDataWritePath"/>), stage by stage, so that a new
+    /// allocation fails the test and names the stage it is in.</summary>
+    [Test]
+    public void SetDataWritePathAllocatesOnlyItsRecords()
+    {
+        var (tree, _) = TreeWithReadNode();
+        var data = new byte[WriteDataBytes];
+        new Random(4).NextBytes(data);
+        var path = new SetDataWritePath(tree, ReadPath, data);
+
+        for (int i = 0; i < WarmupIterations; i++) path.ServeOne();
+        path.ResetCounters();
+        for (int i = 0; i < MeasuredIterations; i++) path.ServeOne();
+        double decode = path.DecodeBytes / (double)MeasuredIterations;
+        double prepare = path.PrepareBytes / (double)MeasuredIterations;
+        double apply = path.ApplyBytes / (double)MeasuredIterations;
+        double reply = path.ReplyBytes / (double)MeasuredIterations;
+
+        // Budget per setData of 100 B on a 24-char path: 360 B decode + 280 B prepare + 136 B apply + 0 B reply = 776 B,
+        // each stage named where its budget is defined below. The txn log append that a durable server adds between
+        // prepare and apply allocates nothing per entry (TxnLogBenchmarks, Allocated column).
+        TestContext.Out.WriteLine($"setData write path, B/request: decode {decode:0.##} (budget {DecodeBudget}), prepare {prepare:0.##} " +
+            $"(budget {PrepareBudget}), apply {apply:0.##} (budget {ApplyBudget}), reply {reply:0.##} (budget 0); " +
+            $"total {decode + prepare + apply + reply:0.##} (budget {DecodeBudget + PrepareBudget + ApplyBudget})");
+        Assert.That(path.ReplyLength, Is.EqualTo(4 + ReplyHeader.SizeBytes + Stat.SizeBytes), "reply = length + ReplyHeader + Stat");
+        Assert.Multiple(() =>
+        {
+            Assert.That(decode, Is.LessThanOrEqualTo(DecodeBudget + SlackBytesPerIteration), "decoding the frame into a Request");
+            Assert.That(prepare, Is.LessThanOrEqualTo(PrepareBudget + SlackBytesPerIteration), "PrepRequestProcessor.Prepare");
+            Assert.That(apply, Is.LessThanOrEqualTo(ApplyBudget + SlackBytesPerIteration), "DataTree.ProcessTxn + OnApplied");
+            Assert.That(reply, Is.LessThanOrEqualTo(SlackBytesPerIteration), "reply serialisation");
+        });
+    }
+
+    /// <summary>setData payload in the write-path test (bytes).</summary>
+    private const int WriteDataBytes = 100;
+
+    // Object sizes on 64-bit .NET 10 (header 8 + method table 8 + fields, rounded up to 8), measured with
+    // GC.GetAllocatedBytesForCurrentThread around a single allocation.
+    /// <summary>Request: 12 fields including the 32-byte TxnHeader.</summary>
+    private const long RequestBytes = 120;
+    /// <summary>SetDataRequest and SetDataTxn records: path, data, version.</summary>
+    private const long SetDataRecordBytes = 40;
+    /// <summary>ChangeRecord: zxid, path, StatPersisted?, child count, ACL.</summary>
+    private const long ChangeRecordBytes = 120;
+    /// <summary>ProcessTxnResult: ids, error, path, Stat, multi results.</summary>
+    private const long ProcessTxnResultBytes = 136;
+
+    /// <summary>Bytes of a byte[] of <paramref name="length"/>: header 8 + method table 8 + length 8, plus the bytes,
+    /// rounded up to 8.</summary>
+    private static long ByteArrayBytes(int length) => (24 + length + 7) & ~7L;
+
+    /// <summary>Decoding: the Request (120 B), the SetDataRequest record (40 B), its path string (72 B for 24 chars)
+    /// and its data array (128 B for 100 B). The record has to own its path and data: the frame's buffer is returned
+    /// to the pipe before the processing thread runs.</summary>
+    private static readonly long DecodeBudget = RequestBytes + SetDataRecordBytes + StringBytes(ReadPath.Length) + ByteArrayBytes(WriteDataBytes);
+
+    /// <summary>PrepRequestProcessor.Prepare: the ChangeRecord read from the tree's node (120 B), its duplicate carrying
+    /// the new version and mzxid, kept until the txn is applied (120 B), and the SetDataTxn record (40 B). The txn
+    /// shares the request's path and data arrays.</summary>
+    private const long PrepareBudget = 2 * ChangeRecordBytes + SetDataRecordBytes;
+
+    /// <summary>DataTree.ProcessTxn: the ProcessTxnResult (136 B). The node takes the txn's data array as is; digest
+    /// updates and the (empty) watch trigger allocate nothing.</summary>
+    private const long ApplyBudget = ProcessTxnResultBytes;
 }
