@@ -73,7 +73,7 @@ public sealed partial class DataTree
             if (n is null) continue;
             count++;
             bytes += n.Data?.Length ?? 0;
-            foreach (var c in n.Children) stack.Push(p == RootPath ? "/" + c : p + "/" + c);
+            foreach (var c in n.ChildPaths) stack.Push(c);
         }
         var stat = GetNode(QuotaZookeeper + path + "/" + QuotaStatNode);
         if (stat is not null) stat.Data = Encoding.UTF8.GetBytes(FormatStats(count, bytes, stat.Data));

@@ -15,6 +15,8 @@
 // Loading rebuilds a fresh tree node by node in file order through DataTree.BeginRestore/RestoreNode/EndRestore, as
 // DataTree.deserialize does: each node is added to its parent's child set in that order (which fixes later
 // getChildren orders the way ZooKeeper's do) and registered as ephemeral, container or TTL by its ephemeralOwner.
+// LoadFile streams: each node goes into the tree as it is decoded (TreeBuilder), with no list of every node in
+// between, so a restart holds one copy of the tree, not two.
 
 using Coord.Protocol.Records;
 using Coord.Server.Data;
@@ -52,8 +54,7 @@ public static class DataTreeLoader
     public static void Load(DataTree tree, SnapshotContents snap)
     {
         Validate(snap);
-        if (tree.LastProcessedZxid != 0 || tree.Nodes.Any(kv => !DataTree.IsSpecialPath(kv.Key)))
-            throw new InvalidOperationException("a snapshot can only be loaded into a fresh DataTree");
+        EnsureFresh(tree);
         tree.BeginRestore();
         foreach (var n in snap.Nodes)
         {
@@ -71,6 +72,57 @@ public static class DataTreeLoader
         tree.EndRestore(Math.Max(snap.Zxid, 0));
     }
 
+    /// <summary>Streams the snapshot file at <paramref name="path"/> into <paramref name="tree"/>, which must be fresh.
+    /// On any error the tree is left half-built: call <see cref="DataTree.BeginRestore"/> (or use a new tree) before
+    /// loading another snapshot into it. Returns what the file says besides its nodes, and its sessions.</summary>
+    public static (SnapshotInfo Info, List<KeyValuePair<long, int>> Sessions) LoadFile(DataTree tree, string path, int maxBufferBytes = TxnLogReader.DefaultMaxRecordBytes)
+    {
+        EnsureFresh(tree);
+        tree.BeginRestore();
+        var builder = new TreeBuilder(tree);
+        var info = FileSnap.ReadInto(path, builder, maxBufferBytes);
+        if (info.NodeCount == 0) throw new PersistenceCorruptException($"{Path.GetFileName(path)}: snapshot has no root node");
+        tree.EndRestore(Math.Max(info.Zxid, 0));
+        return (info, builder.Sessions);
+    }
+
+    private static void EnsureFresh(DataTree tree)
+    {
+        if (tree.LastProcessedZxid != 0 || tree.Nodes.Any(kv => !DataTree.IsSpecialPath(kv.Key)))
+            throw new InvalidOperationException("a snapshot can only be loaded into a fresh DataTree");
+    }
+
+    /// <summary>Puts decoded nodes straight into a tree, checking what <see cref="Validate"/> checks as it goes.</summary>
+    private sealed class TreeBuilder(DataTree tree) : ISnapshotSink
+    {
+        private readonly Dictionary<long, IReadOnlyList<Acl>> _acls = [];
+        private bool _sawRoot;
+
+        public List<KeyValuePair<long, int>> Sessions { get; } = [];
+
+        public void OnSession(long sessionId, int timeoutMs) => Sessions.Add(new(sessionId, timeoutMs));
+
+        public void OnAcl(long id, IReadOnlyList<Acl> acl) => _acls[id] = acl;
+
+        public void OnNode(string path, byte[]? data, long aclId, in StatPersisted s)
+        {
+            if (!_sawRoot && path.Length != 0) throw new PersistenceCorruptException("snapshot does not start with the root node (path \"\")");
+            _sawRoot = true;
+            IReadOnlyList<Acl> acl = aclId == SnapshotContents.OpenAclUnsafeId ? Acl.OpenAclUnsafe
+                : _acls.TryGetValue(aclId, out var a) ? a
+                : throw new PersistenceCorruptException($"snapshot node refers to ACL id {aclId}, which is not in the ACL cache");
+            tree.RestoreNode(path, new DataNode(data, acl, s.Czxid, s.Ctime, s.EphemeralOwner)
+            {
+                Mzxid = s.Mzxid,
+                Mtime = s.Mtime,
+                Version = s.Version,
+                Cversion = s.Cversion,
+                Aversion = s.Aversion,
+                Pzxid = s.Pzxid,
+            });
+        }
+    }
+
     /// <summary>The nodes in snapshot order: pre-order depth-first, children in ZooKeeper's order, root as "".</summary>
     public static IEnumerable<(string Path, DataNode Node)> Walk(DataTree tree)
     {
@@ -83,12 +135,12 @@ public static class DataTreeLoader
             var (path, node) = stack.Pop();
             yield return (path, node);
             if (node.ChildCount == 0) continue;
-            var children = node.ChildrenInZooKeeperOrder();
-            for (int i = children.Count - 1; i >= 0; i--)
+            // The child sets hold the children's full paths, the same strings the tree is keyed by.
+            var children = node.ChildPathsInZooKeeperOrder();
+            for (int i = children.Length - 1; i >= 0; i--)
             {
-                var childPath = path + "/" + children[i];
-                var child = tree.GetNode(childPath);
-                if (child is not null) stack.Push((childPath, child));
+                var child = tree.GetNode(children[i]);
+                if (child is not null) stack.Push((children[i], child));
             }
         }
     }
@@ -157,27 +209,6 @@ public static class DataTreeLoader
         if (list.Count <= 1) return list;
         var items = list.Select((kv, i) => (kv, (int)(kv.Key ^ (long)((ulong)kv.Key >> 32)), (long)i));
         return JavaHashOrder.Order(items, JavaHashOrder.CopyCapacity(list.Count));
-    }
-
-    /// <summary>Structural equality of ACL lists (same entries, same order).</summary>
-    public sealed class AclListComparer : IEqualityComparer<IReadOnlyList<Acl>>
-    {
-        public static readonly AclListComparer Instance = new();
-
-        public bool Equals(IReadOnlyList<Acl>? x, IReadOnlyList<Acl>? y)
-        {
-            if (ReferenceEquals(x, y)) return true;
-            if (x is null || y is null || x.Count != y.Count) return false;
-            for (int i = 0; i < x.Count; i++) if (x[i] != y[i]) return false;
-            return true;
-        }
-
-        public int GetHashCode(IReadOnlyList<Acl> obj)
-        {
-            var h = new HashCode();
-            foreach (var a in obj) h.Add(a);
-            return h.ToHashCode();
-        }
     }
 
     /// <summary>ACL list → id, with a fast path for list instances already seen.</summary>

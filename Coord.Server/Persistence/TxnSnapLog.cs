@@ -112,23 +112,26 @@ public sealed class TxnSnapLog : IDisposable
             _log.LogWarning("{Message}", message);
         }
 
-        // 1. The newest snapshot that reads cleanly.
-        SnapshotContents? snap = null;
+        // 1. The newest snapshot that reads cleanly, streamed into the tree; a damaged one is thrown away (the tree is
+        // emptied again) and the next older one tried.
+        SnapshotInfo? snap = null;
         string? snapPath = null;
+        List<KeyValuePair<long, int>> snapSessions = [];
         var snapshots = PersistenceFormat.ListSnapshots(SnapDir);
+        var loadTime = System.Diagnostics.Stopwatch.StartNew();
         foreach (var (path, _) in snapshots.Take(_options.MaxSnapshotsToTry))
         {
             try
             {
-                var s = FileSnap.Read(path, _options.MaxRecordBytes);
-                DataTreeLoader.Validate(s);
-                snap = s;
+                _log.LogInformation("Reading snapshot {Path} into the tree", path);
+                (snap, snapSessions) = DataTreeLoader.LoadFile(tree, path, _options.MaxRecordBytes);
                 snapPath = path;
                 break;
             }
             catch (Exception e) when (e is IOException or NotSupportedException or InvalidDataException)
             {
                 Warn($"problem reading snap file {path}: {e.Message}");
+                tree.BeginRestore();
             }
         }
         if (snap is null && snapshots.Count > 0)
@@ -139,9 +142,7 @@ public sealed class TxnSnapLog : IDisposable
         int digestsChecked = 0, digestMismatches = 0;
         if (snap is not null)
         {
-            _log.LogInformation("Reading snapshot {Path}: {Nodes} nodes, loading them into the tree", snapPath, snap.Nodes.Count);
-            DataTreeLoader.Load(tree, snap);
-            foreach (var (id, timeout) in snap.Sessions) sessions[id] = timeout;
+            foreach (var (id, timeout) in snapSessions) sessions[id] = timeout;
             snapZxid = Math.Max(snap.Zxid, 0);
             // FileSnap.deserialize → compareSnapshotDigests: a digest taken exactly at the snapshot's zxid must match.
             if (snap.Digest is { Zxid: > 0 } sd && sd.Zxid == snapZxid && sd.DigestVersion == DataTree.DigestVersion && sd.Digest != tree.TreeDigest)
@@ -149,7 +150,7 @@ public sealed class TxnSnapLog : IDisposable
                 digestMismatches++;
                 Warn($"Digests are not matching for snapshot {Path.GetFileName(snapPath)}: file has {sd.Digest}, tree has {tree.TreeDigest}");
             }
-            _log.LogInformation("Loaded snapshot {Path}: {Nodes} nodes, {Sessions} sessions", snapPath, snap.Nodes.Count, snap.Sessions.Count);
+            _log.LogInformation("Loaded snapshot {Path}: {Nodes} nodes, {Sessions} sessions in {Ms} ms", snapPath, snap.NodeCount, snapSessions.Count, loadTime.ElapsedMilliseconds);
         }
         else if (PersistenceFormat.ListLogs(LogDir).Count > 0 && !_options.TrustEmptySnapshot)
         {

@@ -1,0 +1,48 @@
+using System.Runtime.InteropServices;
+using Coord.Protocol.Records;
+
+namespace Coord.Server.Data;
+
+/// <summary>
+/// One shared instance per distinct ACL list, with a count of the znodes using it, so a list no znode uses any more
+/// is dropped (ZooKeeper's ReferenceCountedACLCache does the same with long ids). Every decoded create request carries
+/// its own list object and its own scheme and id strings, about 150 B for the usual single "world:anyone" entry;
+/// without sharing, each znode would keep that copy for its whole life. Nodes hold the shared list itself, not an
+/// id, so an ACL check on a read costs no lookup. Single-threaded, like the tree.
+/// </summary>
+public sealed class AclCache
+{
+    private struct Entry
+    {
+        public IReadOnlyList<Acl> Shared;
+        public int Users;
+    }
+
+    private readonly Dictionary<IReadOnlyList<Acl>, Entry> _entries = new(AclListComparer.Instance);
+
+    /// <summary>Distinct lists in use.</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>Registers one more user of <paramref name="acl"/>; returns the shared instance to store in the node.
+    /// The shared instance is a copy, so later changes to the caller's list cannot reach the tree.</summary>
+    public IReadOnlyList<Acl> Acquire(IReadOnlyList<Acl> acl)
+    {
+        ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, acl, out bool exists);
+        if (!exists) entry.Shared = acl.ToArray();
+        entry.Users++;
+        return entry.Shared;
+    }
+
+    /// <summary>One user of <paramref name="acl"/> is gone; the list is forgotten when it was the last.</summary>
+    public void Release(IReadOnlyList<Acl> acl)
+    {
+        ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, acl);
+        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref entry)) return;
+        if (--entry.Users == 0) _entries.Remove(acl);
+    }
+
+    /// <summary>Number of znodes using <paramref name="acl"/> (0 when unknown).</summary>
+    public int UsersOf(IReadOnlyList<Acl> acl) => _entries.TryGetValue(acl, out var e) ? e.Users : 0;
+
+    public void Clear() => _entries.Clear();
+}
