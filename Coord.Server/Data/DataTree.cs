@@ -222,6 +222,7 @@ public sealed partial class DataTree
         var parent = GetNode(parentPath) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
         if (parent.HasChild(name)) throw new KeeperException(KeeperErrorCode.NodeExists, path);
         if (parentCVersion == -1) parentCVersion = parent.Cversion + 1;
+        BeforeChange(parent);
         DigestRemove(parentPath, parent);
         // A create replayed over a fuzzy snapshot may carry an older cversion; only move it forward.
         if (parentCVersion > parent.Cversion)
@@ -255,6 +256,7 @@ public sealed partial class DataTree
         string name = PathUtils.Name(path);
         if (!_nodes.TryGetValue(path, out var node)) throw new KeeperException(KeeperErrorCode.NoNode, path);
         var parent = GetNode(parentPath) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
+        BeforeChange(parent);
         DigestRemove(path, node);
         DigestRemove(parentPath, parent);
         _nodes.Remove(path);
@@ -281,6 +283,7 @@ public sealed partial class DataTree
         var node = GetNode(path) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
         ApproximateDataSize += (data?.Length ?? 0) - (node.Data?.Length ?? 0);
         OnQuotaSetData(path, node.Data, data);
+        BeforeChange(node);
         DigestRemove(path, node);
         node.Data = data;
         node.Version = version;
@@ -295,6 +298,7 @@ public sealed partial class DataTree
     private Stat SetAcl(string path, IReadOnlyList<Acl> acl, int version)
     {
         var node = GetNode(path) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
+        BeforeChange(node);
         DigestRemove(path, node);
         var shared = Acls.Acquire(acl);
         Acls.Release(node.Acl);

@@ -124,35 +124,20 @@ public static class DataTreeLoader
     }
 
     /// <summary>The nodes in snapshot order: pre-order depth-first, children in ZooKeeper's order, root as "".</summary>
-    public static IEnumerable<(string Path, DataNode Node)> Walk(DataTree tree)
-    {
-        var root = tree.GetNode(DataTree.RootPath);
-        if (root is null) yield break;
-        var stack = new Stack<(string, DataNode)>();
-        stack.Push(("", root));
-        while (stack.Count > 0)
-        {
-            var (path, node) = stack.Pop();
-            yield return (path, node);
-            if (node.ChildCount == 0) continue;
-            // The child sets hold the children's full paths, the same strings the tree is keyed by.
-            var children = node.ChildPathsInZooKeeperOrder();
-            for (int i = children.Length - 1; i >= 0; i--)
-            {
-                var child = tree.GetNode(children[i]);
-                if (child is not null) stack.Push((children[i], child));
-            }
-        }
-    }
+    public static IEnumerable<(string Path, DataNode Node)> Walk(DataTree tree) =>
+        tree.NodesInSnapshotOrder().Select(pn => (pn.Path == DataTree.RootPath ? "" : pn.Path, pn.Node));
 
     /// <summary>Numbers the distinct ACL lists of the tree (1..k, in a canonical order, so equal trees get equal ids).</summary>
-    public static AclNumbering NumberAcls(DataTree tree)
+    public static AclNumbering NumberAcls(DataTree tree) => NumberAcls(tree.Nodes.Select(kv => (kv.Key, kv.Value.Acl)));
+
+    /// <summary>Numbers the distinct ACL lists of (path, ACL) pairs, as <see cref="NumberAcls(DataTree)"/>.</summary>
+    public static AclNumbering NumberAcls(IEnumerable<(string Path, IReadOnlyList<Acl> Acl)> nodes)
     {
         var distinct = new Dictionary<IReadOnlyList<Acl>, long>(AclListComparer.Instance);
-        foreach (var (path, node) in tree.Nodes)
+        foreach (var (path, acl) in nodes)
         {
-            if (IsOpenAclSystemNode(path, node)) continue;
-            distinct.TryAdd(node.Acl, 0);
+            if (IsOpenAclSystemNode(path, acl)) continue;
+            distinct.TryAdd(acl, 0);
         }
         var ordered = distinct.Keys.OrderBy(CanonicalKey, StringComparer.Ordinal).ToList();
         var numbering = new AclNumbering();
@@ -160,9 +145,12 @@ public static class DataTreeLoader
         return numbering;
     }
 
-    private static bool IsOpenAclSystemNode(string path, DataNode node) =>
+    private static bool IsOpenAclSystemNode(string path, IReadOnlyList<Acl> acl) =>
         Array.IndexOf(OpenAclSystemPaths, path.Length == 0 ? DataTree.RootPath : path) >= 0 &&
-        AclListComparer.Instance.Equals(node.Acl, Acl.OpenAclUnsafe);
+        AclListComparer.Instance.Equals(acl, Acl.OpenAclUnsafe);
+
+    private static long AclIdOf(AclNumbering acls, string path, IReadOnlyList<Acl> acl) =>
+        IsOpenAclSystemNode(path, acl) ? SnapshotContents.OpenAclUnsafeId : acls.IdOf(acl);
 
     private static string CanonicalKey(IReadOnlyList<Acl> acl) =>
         string.Join(";", acl.Select(a => $"{a.Perms},{a.Id.Scheme},{a.Id.Ident}"));
@@ -175,7 +163,7 @@ public static class DataTreeLoader
         snap.Sessions.AddRange(SessionsInJavaOrder(sessions));
         snap.Acls.AddRange(acls.Entries);
         foreach (var (path, node) in Walk(tree))
-            snap.Nodes.Add(new SnapshotNode(path, node.Data, IsOpenAclSystemNode(path, node) ? SnapshotContents.OpenAclUnsafeId : acls.IdOf(node.Acl), node.ToStatPersisted()));
+            snap.Nodes.Add(new SnapshotNode(path, node.Data, AclIdOf(acls, path, node.Acl), node.ToStatPersisted()));
         return snap;
     }
 
@@ -192,8 +180,36 @@ public static class DataTreeLoader
             w.WriteSessions(sessionList);
             w.WriteAcls(acls.Entries);
             foreach (var (path, node) in Walk(tree))
-                w.WriteNode(path, node.Data, IsOpenAclSystemNode(path, node) ? SnapshotContents.OpenAclUnsafeId : acls.IdOf(node.Acl), node.ToStatPersisted());
+                w.WriteNode(path, node.Data, AclIdOf(acls, path, node.Acl), node.ToStatPersisted());
         });
+    }
+
+    /// <summary>Streams a snapshot of a <see cref="TreeSnapshot"/> view to &lt;snapDir&gt;/snapshot.&lt;view.Zxid&gt;;
+    /// returns its path. Runs on any thread while the tree goes on; completes the view when done, failed or not.</summary>
+    public static string WriteSnapshot(TreeSnapshot view, IReadOnlyCollection<KeyValuePair<long, int>> sessionsInJavaOrder, string snapDir, SnapshotWriteOptions options)
+    {
+        try
+        {
+            var acls = NumberAcls(Enumerable.Range(0, view.Count).Select(i => (view.PathAt(i), view.StateAt(i).Acl)));
+            if (options.Digest is null)
+                options = options.WithDigest(view.Zxid > 0 ? new ZxidDigest(view.Zxid, DataTree.DigestVersion, view.TreeDigest) : ZxidDigest.Empty);
+            return FileSnap.Write(snapDir, view.Zxid, options, w =>
+            {
+                w.WriteSessions(sessionsInJavaOrder);
+                w.WriteAcls(acls.Entries);
+                for (int i = 0; i < view.Count; i++)
+                {
+                    var path = view.PathAt(i);
+                    if (path == DataTree.RootPath) path = "";
+                    var state = view.StateAt(i);
+                    w.WriteNode(path, state.Data, AclIdOf(acls, path, state.Acl), state.Stat);
+                }
+            });
+        }
+        finally
+        {
+            view.Complete();
+        }
     }
 
     /// <summary>The digest section for a snapshot of <paramref name="tree"/> named <paramref name="zxid"/>: the tree

@@ -13,10 +13,10 @@ namespace Coord.Benchmarks;
 /// <item>Managed heap per znode after a full compacting GC, for a tree built the way the server builds it: through
 /// <see cref="DataTree.ProcessTxn"/> with txns shaped like decoded create requests (own path string, own data array,
 /// own ACL list with its own "world"/"anyone" strings, as the jute decoder hands them over).</item>
-/// <item>Allocation and time of capturing a snapshot in memory (what the server does before a background write).</item>
-/// <item>Snapshot write time and size for none/gz/lz4, then read + load time split into file decoding
-/// (<see cref="FileSnap.Read"/>) and tree building (<see cref="DataTreeLoader.Load"/>), and the heap of the loaded
-/// tree.</item>
+/// <item>Allocation and time of taking a snapshot view (what the tree thread does before a background write), and of
+/// a full in-memory copy for comparison.</item>
+/// <item>Snapshot write time (view + write + fsync) and size for none/gz/lz4, the streamed load of that file into a
+/// fresh tree (<see cref="DataTreeLoader.LoadFile"/>, what a restart does), and decoding alone.</item>
 /// </list>
 /// Run: <c>dotnet run -c Release --project benchmarks/Coord.Benchmarks -- tree-probe [ZNODES] [REPEATS]</c>
 /// (defaults 1,000,000 and 3; paths /bench/pNNNN/nNNNNNN as Coord.LoadGen --populate makes them, 100 B values).
@@ -42,10 +42,17 @@ public static class TreeProbe
 
         long alloc0 = GC.GetAllocatedBytesForCurrentThread();
         sw.Restart();
-        var captured = DataTreeLoader.Capture(tree, [], tree.LastProcessedZxid);
-        Console.WriteLine($"capture in memory: {sw.Elapsed.TotalMilliseconds:0} ms, allocated {(GC.GetAllocatedBytesForCurrentThread() - alloc0) / 1e6:0.0} MB");
-        captured = null;
-        GC.KeepAlive(captured);
+        var view = tree.TakeSnapshotView();
+        Console.WriteLine($"snapshot view (what the tree thread does before a background write): {sw.Elapsed.TotalMilliseconds:0} ms, " +
+                          $"allocated {(GC.GetAllocatedBytesForCurrentThread() - alloc0) / 1e6:0.0} MB");
+        view.Complete();
+        alloc0 = GC.GetAllocatedBytesForCurrentThread();
+        sw.Restart();
+        var contents = DataTreeLoader.Capture(tree, [], tree.LastProcessedZxid);
+        Console.WriteLine($"full copy in memory (DataTreeLoader.Capture, tests and tools): {sw.Elapsed.TotalMilliseconds:0} ms, " +
+                          $"allocated {(GC.GetAllocatedBytesForCurrentThread() - alloc0) / 1e6:0.0} MB");
+        GC.KeepAlive(contents);
+        contents = null;
 
         var dir = Directory.CreateTempSubdirectory("coord-tree-probe").FullName;
         try
@@ -70,21 +77,25 @@ public static class TreeProbe
         {
             CompactedHeap();
             var sw = Stopwatch.StartNew();
-            path = DataTreeLoader.WriteSnapshot(tree, [], dir, tree.LastProcessedZxid, new SnapshotWriteOptions { Compression = compression });
+            // As the server does it: a view taken on the tree thread, written (with fsync) from it.
+            path = DataTreeLoader.WriteSnapshot(tree.TakeSnapshotView(), [], dir, new SnapshotWriteOptions { Compression = compression });
             writes.Add(sw.Elapsed.TotalSeconds);
 
             CompactedHeap();
             sw.Restart();
-            var snap = FileSnap.Read(path);
-            reads.Add(sw.Elapsed.TotalSeconds);
-            sw.Restart();
             var loaded = new DataTree();
-            DataTreeLoader.Load(loaded, snap);
+            DataTreeLoader.LoadFile(loaded, path);
             loads.Add(sw.Elapsed.TotalSeconds);
             if (loaded.TreeDigest != tree.TreeDigest) throw new InvalidOperationException("loaded tree has a different digest");
+            loaded = null;
+            CompactedHeap();
+            sw.Restart();
+            GC.KeepAlive(FileSnap.Read(path));
+            reads.Add(sw.Elapsed.TotalSeconds);
         }
         Console.WriteLine($"snapshot {compression,-5} {new FileInfo(path).Length / 1e6:0.0} MB: write {Median(writes):0.00} s, " +
-                          $"read {Median(reads):0.00} s + load {Median(loads):0.00} s (medians of {repeats}; all write {string.Join(" ", writes.Select(x => x.ToString("0.00")))})");
+                          $"streamed load into a tree {Median(loads):0.00} s (decoding alone, FileSnap.Read: {Median(reads):0.00} s); medians of {repeats}, " +
+                          $"all writes {string.Join(" ", writes.Select(x => x.ToString("0.00")))}, all loads {string.Join(" ", loads.Select(x => x.ToString("0.00")))}");
         File.Delete(path);
     }
 
