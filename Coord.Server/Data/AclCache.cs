@@ -12,13 +12,16 @@ namespace Coord.Server.Data;
 /// </summary>
 public sealed class AclCache
 {
-    private struct Entry
+    private sealed class Entry(IReadOnlyList<Acl> shared)
     {
-        public IReadOnlyList<Acl> Shared;
+        public readonly IReadOnlyList<Acl> Shared = shared;
         public int Users;
     }
 
     private readonly Dictionary<IReadOnlyList<Acl>, Entry> _entries = new(AclListComparer.Instance);
+    // The entry last handed out. A snapshot load passes the same shared instance for node after node; recognising it
+    // by reference skips hashing the list (its scheme and id strings) for each of them.
+    private Entry? _last;
 
     /// <summary>Distinct lists in use.</summary>
     public int Count => _entries.Count;
@@ -27,22 +30,33 @@ public sealed class AclCache
     /// The shared instance is a copy, so later changes to the caller's list cannot reach the tree.</summary>
     public IReadOnlyList<Acl> Acquire(IReadOnlyList<Acl> acl)
     {
+        if (_last is not null && ReferenceEquals(acl, _last.Shared))
+        {
+            _last.Users++;
+            return _last.Shared;
+        }
         ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, acl, out bool exists);
-        if (!exists) entry.Shared = acl.ToArray();
-        entry.Users++;
+        if (!exists) entry = new Entry(acl.ToArray());
+        entry!.Users++;
+        _last = entry;
         return entry.Shared;
     }
 
     /// <summary>One user of <paramref name="acl"/> is gone; the list is forgotten when it was the last.</summary>
     public void Release(IReadOnlyList<Acl> acl)
     {
-        ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, acl);
-        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref entry)) return;
-        if (--entry.Users == 0) _entries.Remove(acl);
+        var entry = _last is not null && ReferenceEquals(acl, _last.Shared) ? _last : _entries.GetValueOrDefault(acl);
+        if (entry is null || --entry.Users > 0) return;
+        _entries.Remove(acl);
+        if (ReferenceEquals(entry, _last)) _last = null;
     }
 
     /// <summary>Number of znodes using <paramref name="acl"/> (0 when unknown).</summary>
     public int UsersOf(IReadOnlyList<Acl> acl) => _entries.TryGetValue(acl, out var e) ? e.Users : 0;
 
-    public void Clear() => _entries.Clear();
+    public void Clear()
+    {
+        _entries.Clear();
+        _last = null;
+    }
 }

@@ -95,7 +95,8 @@ public static class DataTreeLoader
     /// <summary>Puts decoded nodes straight into a tree, checking what <see cref="Validate"/> checks as it goes.</summary>
     private sealed class TreeBuilder(DataTree tree) : ISnapshotSink
     {
-        private readonly Dictionary<long, IReadOnlyList<Acl>> _acls = [];
+        // ACL id → list; after its first node, the tree's shared instance, which the tree recognises by reference.
+        private readonly Dictionary<long, IReadOnlyList<Acl>> _acls = new() { [SnapshotContents.OpenAclUnsafeId] = Acl.OpenAclUnsafe };
         private bool _sawRoot;
 
         public List<KeyValuePair<long, int>> Sessions { get; } = [];
@@ -108,10 +109,9 @@ public static class DataTreeLoader
         {
             if (!_sawRoot && path.Length != 0) throw new PersistenceCorruptException("snapshot does not start with the root node (path \"\")");
             _sawRoot = true;
-            IReadOnlyList<Acl> acl = aclId == SnapshotContents.OpenAclUnsafeId ? Acl.OpenAclUnsafe
-                : _acls.TryGetValue(aclId, out var a) ? a
-                : throw new PersistenceCorruptException($"snapshot node refers to ACL id {aclId}, which is not in the ACL cache");
-            tree.RestoreNode(path, new DataNode(data, acl, s.Czxid, s.Ctime, s.EphemeralOwner)
+            if (!_acls.TryGetValue(aclId, out var acl))
+                throw new PersistenceCorruptException($"snapshot node refers to ACL id {aclId}, which is not in the ACL cache");
+            var node = new DataNode(data, acl, s.Czxid, s.Ctime, s.EphemeralOwner)
             {
                 Mzxid = s.Mzxid,
                 Mtime = s.Mtime,
@@ -119,7 +119,9 @@ public static class DataTreeLoader
                 Cversion = s.Cversion,
                 Aversion = s.Aversion,
                 Pzxid = s.Pzxid,
-            });
+            };
+            tree.RestoreNode(path, node);
+            if (!ReferenceEquals(node.Acl, acl)) _acls[aclId] = node.Acl;
         }
     }
 
