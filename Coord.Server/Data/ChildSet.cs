@@ -34,15 +34,29 @@ public sealed class ChildSet(int initialCapacity)
     /// <summary>The children's full paths in the order Java's HashSet would iterate their names.</summary>
     public string[] PathsInJavaOrder()
     {
-        var entries = new (int Bucket, long Seq, string Path)[_seq.Count];
+        var order = new JavaOrderEntry[_seq.Count];
+        SortInJavaOrder(order);
+        var paths = new string[order.Length];
+        for (int i = 0; i < order.Length; i++) paths[i] = order[i].Path;
+        return paths;
+    }
+
+    /// <summary>Fills the first <see cref="Count"/> slots of <paramref name="scratch"/> (at least that long) with the
+    /// children in Java's order; lets a walk over many parents reuse one buffer.</summary>
+    public void SortInJavaOrder(JavaOrderEntry[] scratch)
+    {
         int mask = JavaHashOrder.Capacity(initialCapacity, _maxSize) - 1;
         int i = 0;
         foreach (var (path, seq) in _seq)
-            entries[i++] = (JavaHashOrder.Spread(JavaHashOrder.StringHash(NameOf(path))) & mask, seq, path);
-        Array.Sort(entries, static (a, b) => a.Bucket != b.Bucket ? a.Bucket.CompareTo(b.Bucket) : a.Seq.CompareTo(b.Seq));
-        var paths = new string[entries.Length];
-        for (i = 0; i < entries.Length; i++) paths[i] = entries[i].Path;
-        return paths;
+            scratch[i++] = new JavaOrderEntry(JavaHashOrder.Spread(JavaHashOrder.StringHash(NameOf(path))) & mask, seq, path);
+        Array.Sort(scratch, 0, i);
+    }
+
+    /// <summary>A child with its Java bucket and insertion sequence; sorts in Java's iteration order.</summary>
+    public readonly record struct JavaOrderEntry(int Bucket, long Seq, string Path) : IComparable<JavaOrderEntry>
+    {
+        public int CompareTo(JavaOrderEntry other) =>
+            Bucket != other.Bucket ? Bucket.CompareTo(other.Bucket) : Seq.CompareTo(other.Seq);
     }
 
     /// <summary>The children's names in Java's HashSet order (what getChildren returns).</summary>

@@ -42,6 +42,16 @@ public sealed class DataNode
     /// <summary>Child full paths in ZooKeeper's order (snapshots walk the tree in it).</summary>
     public string[] ChildPathsInZooKeeperOrder() => _children?.PathsInJavaOrder() ?? [];
 
+    /// <summary>Writes the children in ZooKeeper's order into <paramref name="scratch"/> (grown when too small);
+    /// returns how many there are.</summary>
+    public int SortChildrenInZooKeeperOrder(ref ChildSet.JavaOrderEntry[] scratch)
+    {
+        if (_children is null) return 0;
+        if (scratch.Length < _children.Count) scratch = new ChildSet.JavaOrderEntry[Math.Max(_children.Count, scratch.Length * 2)];
+        _children.SortInJavaOrder(scratch);
+        return _children.Count;
+    }
+
     /// <summary>Adds a child by its full path; the string is shared with the tree's node map, not copied.</summary>
     public bool AddChild(string childPath) => (_children ??= new ChildSet(JavaChildSetInitialCapacity)).Add(childPath);
 

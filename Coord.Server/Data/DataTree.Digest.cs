@@ -25,6 +25,8 @@ public sealed partial class DataTree
 
     public IReadOnlyCollection<(long Zxid, long Digest)> DigestLog => _digestLog;
 
+    [ThreadStatic] private static System.IO.Hashing.Crc32? t_crc;
+
     public static long NodeDigest(string path, DataNode n)
     {
         // ZooKeeper leaves the nodes below /zookeeper/ out (quota stats change locally); /zookeeper itself counts.
@@ -40,8 +42,10 @@ public sealed partial class DataTree
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(stat[44..], n.Cversion);
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(stat[48..], n.Aversion);
         System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(stat[52..], n.EphemeralOwner);
-        // System.IO.Hashing.Crc32 is the IEEE polynomial of java.util.zip.CRC32, vectorised.
-        var crc = new System.IO.Hashing.Crc32();
+        // System.IO.Hashing.Crc32 is the IEEE polynomial of java.util.zip.CRC32, vectorised. One instance per thread is
+        // reset and reused: every write txn digests two nodes, and a snapshot load digests every node.
+        var crc = t_crc ??= new System.IO.Hashing.Crc32();
+        crc.Reset();
         int max = Encoding.UTF8.GetMaxByteCount(path.Length);
         if (max <= 512)
         {

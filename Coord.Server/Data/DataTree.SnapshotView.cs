@@ -31,13 +31,22 @@ public sealed partial class DataTree
     public TreeSnapshot TakeSnapshotView()
     {
         if (_snapshotView is { IsComplete: false }) throw new InvalidOperationException("a snapshot view is still being read");
+        // The same walk as NodesInSnapshotOrder, written out: this runs on the tree thread while requests wait, so it
+        // allocates only the two result arrays (one sort buffer is reused across parents).
         var paths = new string[_nodes.Count];
         var nodes = new DataNode[_nodes.Count];
         int i = 0;
-        foreach (var (path, node) in NodesInSnapshotOrder())
+        var scratch = new ChildSet.JavaOrderEntry[64];
+        var stack = new Stack<(string, DataNode)>();
+        if (_nodes.TryGetValue(RootPath, out var root)) stack.Push((RootPath, root));
+        while (stack.Count > 0 && i < paths.Length)
         {
+            var (path, node) = stack.Pop();
             paths[i] = path;
             nodes[i++] = node;
+            int n = node.SortChildrenInZooKeeperOrder(ref scratch);
+            for (int c = n - 1; c >= 0; c--)
+                if (_nodes.TryGetValue(scratch[c].Path, out var child)) stack.Push((scratch[c].Path, child));
         }
         // A node the walk cannot reach (impossible in a consistent tree) is left out, as ZooKeeper's walk leaves it.
         if (i < paths.Length)
