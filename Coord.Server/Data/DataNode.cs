@@ -16,6 +16,7 @@ public sealed class DataNode
 
     /// <summary>Null when created or set with a null buffer; clients then read back null, as from ZooKeeper.</summary>
     public byte[]? Data;
+    /// <summary>The tree's shared instance for this list (<see cref="AclCache"/>), never a per-node copy.</summary>
     public IReadOnlyList<Acl> Acl;
     public long Czxid, Mzxid, Ctime, Mtime, EphemeralOwner, Pzxid;
     public int Version, Cversion, Aversion;

@@ -4,8 +4,9 @@
 //   Node          = ustring path ("" for the root), buffer data, long aclId, StatPersisted
 //
 // Writing walks the tree depth-first from the root, children in ZooKeeper's order (the parent's Java HashSet
-// iteration order, DataNode.ChildrenInZooKeeperOrder), exactly as DataTree.serializeNode does, without recursion so
-// deep chains cannot overflow the stack. ACL lists are numbered 1..k by a canonical ordering of the distinct lists;
+// iteration order, DataTree.NodesInSnapshotOrder), exactly as DataTree.serializeNode does, without recursion so
+// deep chains cannot overflow the stack. The server writes from a copy-on-change view of the tree (TreeSnapshot)
+// on a background thread; the other writers run on the tree's thread. ACL lists are numbered 1..k by a canonical ordering of the distinct lists;
 // the root, /zookeeper and /zookeeper/quota keep -1 (OPEN_ACL_UNSAFE) as in ZooKeeper. Sessions are written in the
 // order a Java HashMap<Long,Integer> copy iterates them.
 //
