@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Coord.Protocol.Records;
 
@@ -28,6 +29,7 @@ public sealed class AclCache
 
     /// <summary>Registers one more user of <paramref name="acl"/>; returns the shared instance to store in the node.
     /// The shared instance is a copy, so later changes to the caller's list cannot reach the tree.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public IReadOnlyList<Acl> Acquire(IReadOnlyList<Acl> acl)
     {
         if (_last is not null && ReferenceEquals(acl, _last.Shared))

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Coord.Server.Data;
 
 /// <summary>
@@ -21,6 +22,7 @@ public sealed class ChildSet(int initialCapacity)
 
     public bool Contains(string nameOrPath) => _seq.ContainsKey(nameOrPath);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Add(string childPath)
     {
         if (!_seq.TryAdd(childPath, _nextSeq)) return false;
@@ -76,9 +78,11 @@ public sealed class ChildSet(int initialCapacity)
     {
         public static readonly NameComparer Instance = new();
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool Equals(string? x, string? y) =>
             ReferenceEquals(x, y) || (x is not null && y is not null && NameOf(x).SequenceEqual(NameOf(y)));
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public int GetHashCode(string s) => string.GetHashCode(NameOf(s));
     }
 }

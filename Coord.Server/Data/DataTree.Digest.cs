@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Coord.Server.Data;
@@ -27,6 +28,7 @@ public sealed partial class DataTree
 
     [ThreadStatic] private static System.IO.Hashing.Crc32? t_crc;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static long NodeDigest(string path, DataNode n)
     {
         // ZooKeeper leaves the nodes below /zookeeper/ out (quota stats change locally); /zookeeper itself counts.

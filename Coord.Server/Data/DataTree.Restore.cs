@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Coord.Server.Data;
 
 /// <summary>
@@ -29,6 +30,7 @@ public sealed partial class DataTree
 
     /// <summary>Adds one node read from a snapshot. The root comes first (as "" or "/"); every other node's parent
     /// must already be present.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RestoreNode(string path, DataNode node)
     {
         if (path.Length == 0) path = RootPath;
@@ -55,6 +57,7 @@ public sealed partial class DataTree
     private string? _restoreParentPath;
     private DataNode? _restoreParent;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private DataNode RestoreParentOf(string path)
     {
         int slash = path.LastIndexOf('/');

@@ -3,6 +3,7 @@
 //   a = 1 + sum of bytes (mod 65521); b = sum of the running a values (mod 65521); value = b << 16 | a.
 // ZooKeeper writes the value as a jute long (8 bytes, big-endian, high 32 bits zero).
 
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -26,6 +27,7 @@ public struct Adler32
 
     public readonly long Value => (long)((_b << 16) | _a);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Update(ReadOnlySpan<byte> data)
     {
         if (Avx2.IsSupported && data.Length >= VectorBytes) data = UpdateAvx2(data);
@@ -33,6 +35,7 @@ public struct Adler32
     }
 
     /// <summary>The byte-at-a-time loop (and the reference the vector path is tested against).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void UpdateScalar(ReadOnlySpan<byte> data)
     {
         uint a = _a, b = _b;
@@ -70,6 +73,7 @@ public struct Adler32
     /// byte sum once for every step after it, which is the running sum of the byte sums (<c>prefix</c>). Returns the
     /// bytes left over (fewer than 32).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlySpan<byte> UpdateAvx2(ReadOnlySpan<byte> data)
     {
         var weights = Vector256.Create((sbyte)32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17,

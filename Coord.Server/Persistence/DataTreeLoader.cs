@@ -18,7 +18,13 @@
 // getChildren orders the way ZooKeeper's do) and registered as ephemeral, container or TTL by its ephemeralOwner.
 // LoadFile streams: each node goes into the tree as it is decoded (TreeBuilder), with no list of every node in
 // between, so a restart holds one copy of the tree, not two.
+//
+// The methods a load calls once per node (here, in FileSnap's CheckedReader, DataTree.RestoreNode, NodeDigest,
+// ChildSet, AclCache, Adler32) are marked AggressiveOptimization: a load runs once per process, a million times in a
+// row, before tiered compilation has replaced the unoptimised first versions; on one core the first load of a
+// 1M-znode snapshot took ~3x as long as later ones in the same process (tree-probe: 4.3 s against 1.4-1.7 s).
 
+using System.Runtime.CompilerServices;
 using Coord.Protocol.Records;
 using Coord.Server.Data;
 
@@ -106,6 +112,7 @@ public static class DataTreeLoader
 
         public void OnAcl(long id, IReadOnlyList<Acl> acl) => _acls[id] = acl;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void OnNode(string path, byte[]? data, long aclId, in StatPersisted s)
         {
             if (!_sawRoot && path.Length != 0) throw new PersistenceCorruptException("snapshot does not start with the root node (path \"\")");

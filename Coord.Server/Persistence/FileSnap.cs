@@ -23,6 +23,7 @@
 // uncompressed bytes), ".lz4" (Coord only: an LZ4 frame stream, same seals) or ".snappy" (not supported by Coord). A snapshot is written to "<name>.tmp", fsynced, renamed
 // into place and the directory fsynced.
 
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
@@ -151,6 +152,7 @@ public static class FileSnap
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static SnapshotInfo ReadBody(CheckedReader r, ISnapshotSink sink, long zxidFromName)
     {
         var header = new FileHeader(r.ReadInt(), r.ReadInt(), r.ReadLong());
@@ -438,9 +440,12 @@ internal sealed class CheckedReader(Stream input, int maxBufferBytes)
 
     public bool AtEnd() => _start == _end && !Fill(1);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int ReadInt() => BinaryPrimitives.ReadInt32BigEndian(Take(4));
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long ReadLong() => BinaryPrimitives.ReadInt64BigEndian(Take(8));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public string? ReadString()
     {
         int len = ReadLength();
@@ -449,6 +454,7 @@ internal sealed class CheckedReader(Stream input, int maxBufferBytes)
         return Encoding.UTF8.GetString(TakeLarge(len));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public byte[]? ReadBuffer()
     {
         int len = ReadLength();
@@ -458,6 +464,7 @@ internal sealed class CheckedReader(Stream input, int maxBufferBytes)
         return TakeLarge(len);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ReadLength()
     {
         int len = ReadInt();
@@ -465,6 +472,7 @@ internal sealed class CheckedReader(Stream input, int maxBufferBytes)
         return len;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlySpan<byte> Take(int n)
     {
         if (_end - _start < n && !Fill(n)) throw new EndOfStreamException($"needed {n} bytes, {_end - _start} left");
@@ -492,6 +500,7 @@ internal sealed class CheckedReader(Stream input, int maxBufferBytes)
         return result;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SumConsumed()
     {
         if (_start > _summed)
@@ -502,6 +511,7 @@ internal sealed class CheckedReader(Stream input, int maxBufferBytes)
     }
 
     /// <summary>Makes at least <paramref name="n"/> unread bytes available; false at end of stream.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Fill(int n)
     {
         SumConsumed();
