@@ -59,6 +59,17 @@ public ref struct JuteWriter
         _written += 4 + n;
     }
 
+    /// <summary>A ustring from characters that are not a string of their own (a slice of a longer one).</summary>
+    public void WriteStringSpan(ReadOnlySpan<char> s)
+    {
+        int max = Encoding.UTF8.GetMaxByteCount(s.Length);
+        var span = _output.GetSpan(4 + max);
+        int n = Encoding.UTF8.GetBytes(s, span[4..]);
+        BinaryPrimitives.WriteInt32BigEndian(span, n);
+        _output.Advance(4 + n);
+        _written += 4 + n;
+    }
+
     public void WriteBuffer(ReadOnlySpan<byte> data)
     {
         WriteInt(data.Length);

@@ -16,10 +16,12 @@ public sealed class DataNode
 
     /// <summary>Null when created or set with a null buffer; clients then read back null, as from ZooKeeper.</summary>
     public byte[]? Data;
+    /// <summary>The tree's shared instance for this list (<see cref="AclCache"/>), never a per-node copy.</summary>
     public IReadOnlyList<Acl> Acl;
     public long Czxid, Mzxid, Ctime, Mtime, EphemeralOwner, Pzxid;
     public int Version, Cversion, Aversion;
-    private JavaOrderedStringSet? _children;
+    /// <summary>Null until the first child is added (most znodes are leaves).</summary>
+    private ChildSet? _children;
 
     public DataNode(byte[]? data, IReadOnlyList<Acl> acl, long czxid, long time, long ephemeralOwner)
     {
@@ -30,17 +32,32 @@ public sealed class DataNode
         EphemeralOwner = ephemeralOwner;
     }
 
-    public IEnumerable<string> Children => _children?.Items ?? [];
+    /// <summary>Full paths of the children, in no particular order.</summary>
+    public IEnumerable<string> ChildPaths => _children?.Paths ?? [];
     public int ChildCount => _children?.Count ?? 0;
     public bool HasChild(string name) => _children is not null && _children.Contains(name);
 
-    /// <summary>Children in the order ZooKeeper returns them (Java HashSet iteration order).</summary>
-    public List<string> ChildrenInZooKeeperOrder() => _children?.JavaOrder() ?? [];
+    /// <summary>Child names in the order ZooKeeper returns them (Java HashSet iteration order).</summary>
+    public List<string> ChildrenInZooKeeperOrder() => _children?.NamesInJavaOrder() ?? [];
 
-    public bool AddChild(string name) => (_children ??= new JavaOrderedStringSet(JavaChildSetInitialCapacity)).Add(name);
+    /// <summary>Child full paths in ZooKeeper's order (snapshots walk the tree in it).</summary>
+    public string[] ChildPathsInZooKeeperOrder() => _children?.PathsInJavaOrder() ?? [];
+
+    /// <summary>Writes the children in ZooKeeper's order into <paramref name="scratch"/> (grown when too small);
+    /// returns how many there are.</summary>
+    public int SortChildrenInZooKeeperOrder(ref ChildSet.JavaOrderEntry[] scratch)
+    {
+        if (_children is null) return 0;
+        if (scratch.Length < _children.Count) scratch = new ChildSet.JavaOrderEntry[Math.Max(_children.Count, scratch.Length * 2)];
+        _children.SortInJavaOrder(scratch);
+        return _children.Count;
+    }
+
+    /// <summary>Adds a child by its full path; the string is shared with the tree's node map, not copied.</summary>
+    public bool AddChild(string childPath) => (_children ??= new ChildSet(JavaChildSetInitialCapacity)).Add(childPath);
 
     // The set is kept when it empties: Java keeps its grown capacity, which later orders must reflect.
-    public bool RemoveChild(string name) => _children is not null && _children.Remove(name);
+    public bool RemoveChild(string nameOrPath) => _children is not null && _children.Remove(nameOrPath);
 
     /// <summary>The Stat a client sees: containers and TTL nodes show ephemeralOwner 0.</summary>
     public Stat ToStat()

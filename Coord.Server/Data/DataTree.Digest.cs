@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Coord.Server.Data;
@@ -29,6 +30,7 @@ public sealed partial class DataTree
     /// may run off the processing thread (tools, tests).</summary>
     [ThreadStatic] private static System.IO.Hashing.Crc32? t_crc;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static long NodeDigest(string path, DataNode n)
     {
         // ZooKeeper leaves the nodes below /zookeeper/ out (quota stats change locally); /zookeeper itself counts.
@@ -44,8 +46,8 @@ public sealed partial class DataTree
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(stat[44..], n.Cversion);
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(stat[48..], n.Aversion);
         System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(stat[52..], n.EphemeralOwner);
-        // System.IO.Hashing.Crc32 is the IEEE polynomial of java.util.zip.CRC32, vectorised. It is a class (24 B), so
-        // one instance per thread is reset and reused: every txn computes two or more node digests.
+        // System.IO.Hashing.Crc32 is the IEEE polynomial of java.util.zip.CRC32, vectorised. One instance per thread is
+        // reset and reused: every write txn digests two nodes, and a snapshot load digests every node.
         var crc = t_crc ??= new System.IO.Hashing.Crc32();
         crc.Reset();
         int max = Encoding.UTF8.GetMaxByteCount(path.Length);

@@ -73,10 +73,12 @@ public sealed partial class DataTree
             if (n is null) continue;
             count++;
             bytes += n.Data?.Length ?? 0;
-            foreach (var c in n.Children) stack.Push(p == RootPath ? "/" + c : p + "/" + c);
+            foreach (var c in n.ChildPaths) stack.Push(c);
         }
         var stat = GetNode(QuotaZookeeper + path + "/" + QuotaStatNode);
-        if (stat is not null) stat.Data = Encoding.UTF8.GetBytes(FormatStats(count, bytes, stat.Data));
+        if (stat is null) return;
+        BeforeChange(stat);
+        stat.Data = Encoding.UTF8.GetBytes(FormatStats(count, bytes, stat.Data));
     }
 
     private void UpdateQuotaStat(string prefix, long bytesDiff, long countDiff)
@@ -84,6 +86,7 @@ public sealed partial class DataTree
         var stat = GetNode(QuotaZookeeper + prefix + "/" + QuotaStatNode);
         if (stat is null) return;
         var (count, bytes) = ParseStats(stat.Data);
+        BeforeChange(stat);
         stat.Data = Encoding.UTF8.GetBytes(FormatStats(count + countDiff, bytes + bytesDiff, stat.Data));
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Coord.Server.Data;
 
 /// <summary>
@@ -14,6 +15,7 @@ public sealed partial class DataTree
     public void BeginRestore()
     {
         _nodes.Clear();
+        Acls.Clear();
         _ephemerals.Clear();
         _containers.Clear();
         _ttls.Clear();
@@ -21,23 +23,24 @@ public sealed partial class DataTree
         _digestLog.Clear();
         ApproximateDataSize = 0;
         TreeDigest = 0;
+        _restoreParentPath = null;
+        _restoreParent = null;
         LastProcessedZxid = 0;
     }
 
     /// <summary>Adds one node read from a snapshot. The root comes first (as "" or "/"); every other node's parent
     /// must already be present.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RestoreNode(string path, DataNode node)
     {
         if (path.Length == 0) path = RootPath;
-        if (_nodes.ContainsKey(path)) throw new InvalidDataException($"node {path} restored twice");
+        if (!_nodes.TryAdd(path, node)) throw new InvalidDataException($"node {path} restored twice");
         if (path != RootPath)
         {
-            string parentPath = PathUtils.Parent(path);
-            var parent = GetNode(parentPath) ?? throw new InvalidDataException($"Invalid Datatree, unable to find parent {parentPath} of path {path}");
-            parent.AddChild(PathUtils.Name(path));
+            RestoreParentOf(path).AddChild(path);
             ApproximateDataSize += path.Length + (node.Data?.Length ?? 0);
         }
-        _nodes[path] = node;
+        node.Acl = Acls.Acquire(node.Acl);
         DigestAdd(path, node);
         long owner = node.EphemeralOwner;
         if (Coord.Protocol.EphemeralType.IsContainer(owner)) _containers.Add(path);
@@ -47,6 +50,27 @@ public sealed partial class DataTree
             if (!_ephemerals.TryGetValue(owner, out var set)) _ephemerals[owner] = set = new JavaOrderedStringSet(JavaEphemeralSetInitialCapacity);
             set.Add(path);
         }
+    }
+
+    // A snapshot lists a parent's children one after another (pre-order), so the last parent found is almost always
+    // the next one too: comparing against it saves a parent-path string and a map lookup per node.
+    private string? _restoreParentPath;
+    private DataNode? _restoreParent;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private DataNode RestoreParentOf(string path)
+    {
+        int slash = path.LastIndexOf('/');
+        var parentPath = slash == 0 ? RootPath.AsSpan() : path.AsSpan(0, Math.Max(slash, 0));
+        if (_restoreParent is not null && parentPath.SequenceEqual(_restoreParentPath)) return _restoreParent;
+        if (slash < 0 || !_nodes.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(parentPath, out var key, out var parent))
+        {
+            _nodes.Remove(path);
+            throw new InvalidDataException($"Invalid Datatree, unable to find parent {parentPath} of path {path}");
+        }
+        _restoreParentPath = key;
+        _restoreParent = parent;
+        return parent;
     }
 
     /// <summary>Ends a restore: registers every quota (a leaf zookeeper_limits node under /zookeeper/quota), recomputes
@@ -61,5 +85,7 @@ public sealed partial class DataTree
         }
         foreach (var quotaPath in _quotaPaths) UpdateQuotaForPath(quotaPath);
         LastProcessedZxid = zxid;
+        _restoreParentPath = null;
+        _restoreParent = null;
     }
 }

@@ -25,6 +25,9 @@ public sealed partial class DataTree
     private readonly HashSet<string> _containers = new(StringComparer.Ordinal);
     private readonly HashSet<string> _ttls = new(StringComparer.Ordinal);
 
+    /// <summary>The distinct ACL lists of the nodes, shared among them.</summary>
+    public AclCache Acls { get; } = new();
+
     public WatchManager DataWatches { get; } = new();
     public WatchManager ChildWatches { get; } = new();
 
@@ -36,7 +39,7 @@ public sealed partial class DataTree
 
     public DataTree()
     {
-        var root = new DataNode([], Acl.OpenAclUnsafe, 0, 0, 0);
+        var root = new DataNode([], Acls.Acquire(Acl.OpenAclUnsafe), 0, 0, 0);
         _nodes[RootPath] = root;
         DigestAdd(RootPath, root);
         AddSystemNode(ProcZookeeper, Acl.OpenAclUnsafe);
@@ -48,9 +51,9 @@ public sealed partial class DataTree
 
     private void AddSystemNode(string path, IReadOnlyList<Acl> acl)
     {
-        var node = new DataNode([], acl, 0, 0, 0);
+        var node = new DataNode([], Acls.Acquire(acl), 0, 0, 0);
         _nodes[path] = node;
-        _nodes[PathUtils.Parent(path)].AddChild(PathUtils.Name(path));
+        _nodes[PathUtils.Parent(path)].AddChild(path);
         DigestAdd(path, node);
         ApproximateDataSize += path.Length;
     }
@@ -78,16 +81,14 @@ public sealed partial class DataTree
         var node = GetNode(path);
         if (node is null) return 0;
         int total = 0;
-        var stack = new Stack<(string, DataNode)>();
-        stack.Push((path, node));
+        var stack = new Stack<DataNode>();
+        stack.Push(node);
         while (stack.Count > 0)
         {
-            var (p, n) = stack.Pop();
-            foreach (var c in n.Children)
+            foreach (var cp in stack.Pop().ChildPaths)
             {
-                var cp = p == RootPath ? "/" + c : p + "/" + c;
                 total++;
-                if (_nodes.TryGetValue(cp, out var cn) && cn.ChildCount > 0) stack.Push((cp, cn));
+                if (_nodes.TryGetValue(cp, out var cn) && cn.ChildCount > 0) stack.Push(cn);
             }
         }
         return total;
@@ -221,6 +222,7 @@ public sealed partial class DataTree
         var parent = GetNode(parentPath) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
         if (parent.HasChild(name)) throw new KeeperException(KeeperErrorCode.NodeExists, path);
         if (parentCVersion == -1) parentCVersion = parent.Cversion + 1;
+        BeforeChange(parent);
         DigestRemove(parentPath, parent);
         // A create replayed over a fuzzy snapshot may carry an older cversion; only move it forward.
         if (parentCVersion > parent.Cversion)
@@ -228,8 +230,8 @@ public sealed partial class DataTree
             parent.Cversion = parentCVersion;
             parent.Pzxid = zxid;
         }
-        var node = new DataNode(data, acl, zxid, time, ephemeralOwner);
-        parent.AddChild(name);
+        var node = new DataNode(data, Acls.Acquire(acl), zxid, time, ephemeralOwner);
+        parent.AddChild(path);
         _nodes[path] = node;
         DigestAdd(parentPath, parent);
         DigestAdd(path, node);
@@ -254,10 +256,12 @@ public sealed partial class DataTree
         string name = PathUtils.Name(path);
         if (!_nodes.TryGetValue(path, out var node)) throw new KeeperException(KeeperErrorCode.NoNode, path);
         var parent = GetNode(parentPath) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
+        BeforeChange(parent);
         DigestRemove(path, node);
         DigestRemove(parentPath, parent);
         _nodes.Remove(path);
-        parent.RemoveChild(name);
+        parent.RemoveChild(path);
+        Acls.Release(node.Acl);
         if (zxid > parent.Pzxid) parent.Pzxid = zxid;
         DigestAdd(parentPath, parent);
         ApproximateDataSize -= path.Length + (node.Data?.Length ?? 0);
@@ -279,6 +283,7 @@ public sealed partial class DataTree
         var node = GetNode(path) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
         ApproximateDataSize += (data?.Length ?? 0) - (node.Data?.Length ?? 0);
         OnQuotaSetData(path, node.Data, data);
+        BeforeChange(node);
         DigestRemove(path, node);
         node.Data = data;
         node.Version = version;
@@ -293,8 +298,11 @@ public sealed partial class DataTree
     private Stat SetAcl(string path, IReadOnlyList<Acl> acl, int version)
     {
         var node = GetNode(path) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
+        BeforeChange(node);
         DigestRemove(path, node);
-        node.Acl = acl;
+        var shared = Acls.Acquire(acl);
+        Acls.Release(node.Acl);
+        node.Acl = shared;
         node.Aversion = version;
         DigestAdd(path, node);
         return node.ToStat();

@@ -12,7 +12,7 @@ namespace Coord.Server.Data;
 public static class JavaHashOrder
 {
     /// <summary>java.lang.String.hashCode over UTF-16 code units.</summary>
-    public static int StringHash(string s)
+    public static int StringHash(ReadOnlySpan<char> s)
     {
         int h = 0;
         foreach (char c in s) h = unchecked(31 * h + c);

@@ -24,6 +24,7 @@
 // stream). In every case the seals are computed on the uncompressed bytes. A snapshot is written to "<name>.tmp",
 // fsynced, renamed into place and the directory fsynced.
 
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
@@ -35,8 +36,24 @@ namespace Coord.Server.Persistence;
 /// <summary>One node as a snapshot stores it. The root's path is "" in the file.</summary>
 public sealed record SnapshotNode(string Path, byte[]? Data, long AclId, StatPersisted Stat);
 
+/// <summary>Receives a snapshot's body, in file order, as <see cref="FileSnap.ReadInto"/> decodes it, so a caller can
+/// build its own structures without an intermediate copy of every node.</summary>
+public interface ISnapshotSink
+{
+    void OnSession(long sessionId, int timeoutMs);
+    void OnAcl(long id, IReadOnlyList<Acl> acl);
+    /// <summary>One node; <paramref name="path"/> is "" for the root, as in the file.</summary>
+    void OnNode(string path, byte[]? data, long aclId, in StatPersisted stat);
+}
+
+/// <summary>What a snapshot file says besides its body.</summary>
+/// <param name="Zxid">From the file name.</param>
+/// <param name="Digest">Null for a pre-3.6 snapshot without a digest section.</param>
+/// <param name="LastProcessedZxid">3.9's third section; null when absent.</param>
+public sealed record SnapshotInfo(long Zxid, FileHeader Header, ZxidDigest? Digest, long? LastProcessedZxid, int NodeCount);
+
 /// <summary>The whole content of a snapshot file.</summary>
-public sealed class SnapshotContents
+public sealed class SnapshotContents : ISnapshotSink
 {
     /// <summary>ReferenceCountedACLCache.OPEN_UNSAFE_ACL_ID.</summary>
     public const long OpenAclUnsafeId = -1;
@@ -56,6 +73,10 @@ public sealed class SnapshotContents
     public long? LastProcessedZxid { get; set; }
 
     private Dictionary<long, IReadOnlyList<Acl>>? _aclIndex;
+
+    void ISnapshotSink.OnSession(long sessionId, int timeoutMs) => Sessions.Add(new(sessionId, timeoutMs));
+    void ISnapshotSink.OnAcl(long id, IReadOnlyList<Acl> acl) => Acls.Add(new(id, acl));
+    void ISnapshotSink.OnNode(string path, byte[]? data, long aclId, in StatPersisted stat) => Nodes.Add(new SnapshotNode(path, data, aclId, stat));
 
     /// <summary>ReferenceCountedACLCache.convertLong: -1 is OPEN_ACL_UNSAFE; an id missing from the cache is an error.</summary>
     public IReadOnlyList<Acl> ResolveAcl(long id)
@@ -81,15 +102,33 @@ public sealed class SnapshotWriteOptions
 /// <summary>Reads and writes ZooKeeper 3.8 snapshot files (grammar above).</summary>
 public static class FileSnap
 {
+    /// <summary>FileStream buffer for reading and writing snapshots (bytes): large sequential transfers, few syscalls.</summary>
+    private const int ReadBufferBytes = 1 << 20;
+    private const int WriteBufferBytes = 1 << 20;
+
     /// <summary>Reads and validates a snapshot: magic, structure, both seals. Throws
     /// <see cref="PersistenceCorruptException"/> when anything is off.</summary>
     public static SnapshotContents Read(string path, int maxBufferBytes = TxnLogReader.DefaultMaxRecordBytes)
+    {
+        var snap = new SnapshotContents();
+        var info = ReadInto(path, snap, maxBufferBytes);
+        snap.Zxid = info.Zxid;
+        snap.Header = info.Header;
+        snap.Digest = info.Digest;
+        snap.LastProcessedZxid = info.LastProcessedZxid;
+        return snap;
+    }
+
+    /// <summary>Reads a snapshot and hands its body to <paramref name="sink"/> as it goes; checks magic, structure and
+    /// both seals. The seals are checked after the last node, so a sink sees a damaged file's nodes before
+    /// <see cref="PersistenceCorruptException"/> is thrown and must be ready to throw its work away.</summary>
+    public static SnapshotInfo ReadInto(string path, ISnapshotSink sink, int maxBufferBytes = TxnLogReader.DefaultMaxRecordBytes)
     {
         var name = Path.GetFileName(path);
         var compression = PersistenceFormat.CompressionFromName(name);
         try
         {
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, ReadBufferBytes, FileOptions.SequentialScan);
             using Stream source = compression switch
             {
                 SnapshotCompression.Gzip => new GZipStream(file, CompressionMode.Decompress),
@@ -98,9 +137,7 @@ public static class FileSnap
                 _ => file,
             };
             var r = new CheckedReader(source, maxBufferBytes);
-            var snap = new SnapshotContents { Zxid = PersistenceFormat.ZxidFromName(name, PersistenceFormat.SnapshotPrefix) };
-            ReadBody(r, snap);
-            return snap;
+            return ReadBody(r, sink, PersistenceFormat.ZxidFromName(name, PersistenceFormat.SnapshotPrefix));
         }
         catch (EndOfStreamException e)
         {
@@ -116,16 +153,16 @@ public static class FileSnap
         }
     }
 
-    private static void ReadBody(CheckedReader r, SnapshotContents snap)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static SnapshotInfo ReadBody(CheckedReader r, ISnapshotSink sink, long zxidFromName)
     {
         var header = new FileHeader(r.ReadInt(), r.ReadInt(), r.ReadLong());
         if (header.Magic != PersistenceFormat.SnapshotMagic)
             throw new PersistenceCorruptException($"mismatching magic headers 0x{header.Magic:x8} != 0x{PersistenceFormat.SnapshotMagic:x8}");
-        snap.Header = header;
 
         int sessions = r.ReadInt();
         if (sessions < 0) throw new PersistenceCorruptException($"negative session count {sessions}");
-        for (int i = 0; i < sessions; i++) snap.Sessions.Add(new(r.ReadLong(), r.ReadInt()));
+        for (int i = 0; i < sessions; i++) sink.OnSession(r.ReadLong(), r.ReadInt());
 
         int acls = r.ReadInt();
         if (acls < 0) throw new PersistenceCorruptException($"negative ACL cache size {acls}");
@@ -136,9 +173,10 @@ public static class FileSnap
             if (n < 0 || n > r.MaxBufferBytes) throw new PersistenceCorruptException($"ACL list {id} has bad length {n}");
             var list = new List<Acl>(Math.Min(n, 64));
             for (int j = 0; j < n; j++) list.Add(new Acl(r.ReadInt(), new Id(r.ReadString() ?? "", r.ReadString() ?? "")));
-            snap.Acls.Add(new(id, list));
+            sink.OnAcl(id, list);
         }
 
+        int nodes = 0;
         while (true)
         {
             var path = r.ReadString() ?? throw new PersistenceCorruptException("null node path");
@@ -146,12 +184,13 @@ public static class FileSnap
             var data = r.ReadBuffer();
             long aclId = r.ReadLong();
             var stat = new StatPersisted(r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadInt(), r.ReadInt(), r.ReadInt(), r.ReadLong(), r.ReadLong());
-            snap.Nodes.Add(new SnapshotNode(path, data, aclId, stat));
+            sink.OnNode(path, data, aclId, stat);
+            nodes++;
         }
         CheckSeal(r, "first");
 
         // 3.6+: the digest and a second seal. Older snapshots end after the first seal.
-        if (r.AtEnd()) return;
+        if (r.AtEnd()) return new SnapshotInfo(zxidFromName, header, null, null, nodes);
         long zxid = r.ReadLong();
         int version = r.ReadInt();
         long digest;
@@ -164,13 +203,14 @@ public static class FileSnap
         {
             digest = r.ReadLong();
         }
-        snap.Digest = new ZxidDigest(zxid, version, digest);
+        var zxidDigest = new ZxidDigest(zxid, version, digest);
         CheckSeal(r, "second");
 
         // 3.9: lastProcessedZxid and a third seal.
-        if (r.AtEnd()) return;
-        snap.LastProcessedZxid = r.ReadLong();
+        if (r.AtEnd()) return new SnapshotInfo(zxidFromName, header, zxidDigest, null, nodes);
+        long lastProcessed = r.ReadLong();
         CheckSeal(r, "third");
+        return new SnapshotInfo(zxidFromName, header, zxidDigest, lastProcessed, nodes);
     }
 
     private static void CheckSeal(CheckedReader r, string which)
@@ -205,7 +245,7 @@ public static class FileSnap
         try
         {
             DurabilityJournal.Created(tmp);
-            using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, WriteBufferBytes))
             {
                 using (Stream sink = options.Compression switch
                        {
@@ -404,9 +444,12 @@ internal sealed class CheckedReader(Stream input, int maxBufferBytes)
 
     public bool AtEnd() => _start == _end && !Fill(1);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int ReadInt() => BinaryPrimitives.ReadInt32BigEndian(Take(4));
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long ReadLong() => BinaryPrimitives.ReadInt64BigEndian(Take(8));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public string? ReadString()
     {
         int len = ReadLength();
@@ -415,6 +458,7 @@ internal sealed class CheckedReader(Stream input, int maxBufferBytes)
         return Encoding.UTF8.GetString(TakeLarge(len));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public byte[]? ReadBuffer()
     {
         int len = ReadLength();
@@ -424,6 +468,7 @@ internal sealed class CheckedReader(Stream input, int maxBufferBytes)
         return TakeLarge(len);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ReadLength()
     {
         int len = ReadInt();
@@ -431,6 +476,7 @@ internal sealed class CheckedReader(Stream input, int maxBufferBytes)
         return len;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlySpan<byte> Take(int n)
     {
         if (_end - _start < n && !Fill(n)) throw new EndOfStreamException($"needed {n} bytes, {_end - _start} left");
@@ -458,6 +504,7 @@ internal sealed class CheckedReader(Stream input, int maxBufferBytes)
         return result;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SumConsumed()
     {
         if (_start > _summed)
@@ -468,6 +515,7 @@ internal sealed class CheckedReader(Stream input, int maxBufferBytes)
     }
 
     /// <summary>Makes at least <paramref name="n"/> unread bytes available; false at end of stream.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Fill(int n)
     {
         SumConsumed();

@@ -55,6 +55,12 @@ public sealed class TxnSnapLogOptions
 /// error txns) whose version matched, so the tree digest after applying them was compared.</param>
 /// <param name="DigestMismatches">Of those, how many disagreed (ZooKeeper logs "Digests are not matching" and goes on;
 /// so does Coord, with a warning for the first ones).</param>
+/// <summary>A snapshot taken on the tree thread, to be written on another (<see cref="TxnSnapLog.WriteCapturedSnapshot"/>).</summary>
+public sealed record CapturedSnapshot(TreeSnapshot View, List<KeyValuePair<long, int>> Sessions)
+{
+    public long Zxid => View.Zxid;
+}
+
 public sealed record RestoreResult(
     long LastZxid,
     long SnapshotZxid,
@@ -113,23 +119,26 @@ public sealed class TxnSnapLog : IDisposable
             _log.LogWarning("{Message}", message);
         }
 
-        // 1. The newest snapshot that reads cleanly.
-        SnapshotContents? snap = null;
+        // 1. The newest snapshot that reads cleanly, streamed into the tree; a damaged one is thrown away (the tree is
+        // emptied again) and the next older one tried.
+        SnapshotInfo? snap = null;
         string? snapPath = null;
+        List<KeyValuePair<long, int>> snapSessions = [];
         var snapshots = PersistenceFormat.ListSnapshots(SnapDir);
+        var loadTime = System.Diagnostics.Stopwatch.StartNew();
         foreach (var (path, _) in snapshots.Take(_options.MaxSnapshotsToTry))
         {
             try
             {
-                var s = FileSnap.Read(path, _options.MaxRecordBytes);
-                DataTreeLoader.Validate(s);
-                snap = s;
+                _log.LogInformation("Reading snapshot {Path} into the tree", path);
+                (snap, snapSessions) = DataTreeLoader.LoadFile(tree, path, _options.MaxRecordBytes);
                 snapPath = path;
                 break;
             }
             catch (Exception e) when (e is IOException or NotSupportedException or InvalidDataException)
             {
                 Warn($"problem reading snap file {path}: {e.Message}");
+                tree.BeginRestore();
             }
         }
         if (snap is null && snapshots.Count > 0)
@@ -140,9 +149,7 @@ public sealed class TxnSnapLog : IDisposable
         int digestsChecked = 0, digestMismatches = 0;
         if (snap is not null)
         {
-            _log.LogInformation("Reading snapshot {Path}: {Nodes} nodes, loading them into the tree", snapPath, snap.Nodes.Count);
-            DataTreeLoader.Load(tree, snap);
-            foreach (var (id, timeout) in snap.Sessions) sessions[id] = timeout;
+            foreach (var (id, timeout) in snapSessions) sessions[id] = timeout;
             snapZxid = Math.Max(snap.Zxid, 0);
             // FileSnap.deserialize → compareSnapshotDigests: a digest taken exactly at the snapshot's zxid must match.
             if (snap.Digest is { Zxid: > 0 } sd && sd.Zxid == snapZxid && sd.DigestVersion == DataTree.DigestVersion && sd.Digest != tree.TreeDigest)
@@ -150,7 +157,7 @@ public sealed class TxnSnapLog : IDisposable
                 digestMismatches++;
                 Warn($"Digests are not matching for snapshot {Path.GetFileName(snapPath)}: file has {sd.Digest}, tree has {tree.TreeDigest}");
             }
-            _log.LogInformation("Loaded snapshot {Path}: {Nodes} nodes, {Sessions} sessions", snapPath, snap.Nodes.Count, snap.Sessions.Count);
+            _log.LogInformation("Loaded snapshot {Path}: {Nodes} nodes, {Sessions} sessions in {Ms} ms", snapPath, snap.NodeCount, snapSessions.Count, loadTime.ElapsedMilliseconds);
         }
         else if (PersistenceFormat.ListLogs(LogDir).Count > 0 && !_options.TrustEmptySnapshot)
         {
@@ -288,24 +295,28 @@ public sealed class TxnSnapLog : IDisposable
 
     /// <summary>
     /// First half of a snapshot that does not stall the tree's thread for the write: on that thread, rolls the log
-    /// and captures the tree (nodes share their data arrays, which are replaced, never changed, by later txns).
-    /// Everything captured has been applied, and nothing is applied before it is durable, so the snapshot never holds
-    /// state the log could lose. Hand the result to <see cref="WriteCapturedSnapshot"/> on any thread.
+    /// and takes a copy-on-change view of the tree (<see cref="TreeSnapshot"/>: a walk that lists the nodes; later
+    /// txns preserve the old state of what they change). Everything in the view has been applied, and nothing is
+    /// applied before it is durable, so the snapshot never holds state the log could lose. Hand the result to
+    /// <see cref="WriteCapturedSnapshot"/> on any thread; until it returns, the view keeps the old state of every node
+    /// changed since.
     /// </summary>
-    public SnapshotContents CaptureSnapshot(DataTree tree, IEnumerable<KeyValuePair<long, int>> sessions)
+    public CapturedSnapshot CaptureSnapshot(DataTree tree, IEnumerable<KeyValuePair<long, int>> sessions)
     {
         Log.RollLog();
-        var snap = DataTreeLoader.Capture(tree, sessions, tree.LastProcessedZxid);
+        var captured = new CapturedSnapshot(tree.TakeSnapshotView(), DataTreeLoader.SessionsInJavaOrder(sessions));
         ResetSnapshotCadence();
-        return snap;
+        return captured;
     }
 
-    /// <summary>Second half: writes (temp file, fsync, rename, directory fsync) a captured snapshot. Thread-safe with
-    /// respect to the log and the tree; returns the snapshot's path.</summary>
-    public string WriteCapturedSnapshot(SnapshotContents snap)
+    /// <summary>Second half: writes (temp file, fsync, rename, directory fsync) a captured snapshot, then releases its
+    /// view. Thread-safe with respect to the log and the tree; returns the snapshot's path.</summary>
+    public string WriteCapturedSnapshot(CapturedSnapshot snap)
     {
-        var path = FileSnap.Write(SnapDir, snap, new SnapshotWriteOptions { Compression = _options.SnapshotCompression, Fsync = _options.Log.ForceSync });
-        _log.LogInformation("Snapshotting: 0x{Zxid:x} to {Path}", snap.Zxid, path);
+        var time = System.Diagnostics.Stopwatch.StartNew();
+        var path = DataTreeLoader.WriteSnapshot(snap.View, snap.Sessions, SnapDir,
+            new SnapshotWriteOptions { Compression = _options.SnapshotCompression, Fsync = _options.Log.ForceSync });
+        _log.LogInformation("Snapshotting: 0x{Zxid:x} to {Path} took {Ms} ms", snap.Zxid, path, time.ElapsedMilliseconds);
         return path;
     }
 

@@ -364,7 +364,13 @@ public sealed partial class ZooKeeperServer
     }
 
     /// <summary>Children in the order ZooKeeper sends them (its HashSet's iteration order).</summary>
-    private static void WriteChildren(ref JuteWriter w, DataNode n) => w.WriteStringVector(n.ChildrenInZooKeeperOrder());
+    /// <summary>The child names, written straight from the full paths the node keeps (no name strings made).</summary>
+    private static void WriteChildren(ref JuteWriter w, DataNode n)
+    {
+        var paths = n.ChildPathsInZooKeeperOrder();
+        w.WriteInt(paths.Length);
+        foreach (var p in paths) w.WriteStringSpan(ChildSet.NameOf(p));
+    }
 
     private static string MaskDigest(string id)
     {

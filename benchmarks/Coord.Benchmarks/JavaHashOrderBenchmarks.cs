@@ -24,7 +24,7 @@ public class JavaHashOrderBenchmarks
     }
 
     [Benchmark(Baseline = true)]
-    public List<string> UnorderedCopy() => new(_node.Children);
+    public List<string> UnorderedCopy() => new(_node.ChildPaths);
 
     [Benchmark]
     public List<string> JavaHashOrder() => _node.ChildrenInZooKeeperOrder();

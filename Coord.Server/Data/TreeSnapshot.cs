@@ -1,0 +1,79 @@
+using Coord.Protocol.Records;
+
+namespace Coord.Server.Data;
+
+/// <summary>A node's persisted state at one moment: what a snapshot stores for it.</summary>
+public readonly record struct NodeState(byte[]? Data, IReadOnlyList<Acl> Acl, StatPersisted Stat)
+{
+    public static NodeState Of(DataNode n) => new(n.Data, n.Acl, n.ToStatPersisted());
+}
+
+/// <summary>
+/// The tree as it was at one zxid, readable from another thread while the tree thread goes on applying txns: the
+/// server writes its snapshots from one of these (<see cref="DataTree.TakeSnapshotView"/>).
+/// <para>Taking the view lists the nodes in snapshot order as a path and a node reference each (16 B per node, and
+/// the paths are the tree's own strings) instead of copying every node's state (~180 B). Afterwards, the first time
+/// the tree is about to change one of the nodes, it hands the node to <see cref="Preserve"/>, which keeps the state
+/// from before the change; <see cref="StateAt"/> returns that preserved state when there is one, else the node's
+/// current (unchanged) state. Data arrays are replaced, never written into, so sharing them is safe.</para>
+/// <para>Threads: <see cref="Preserve"/> runs on the tree thread, <see cref="StateAt"/> on the writer's. Both hold
+/// one lock, so the writer never reads a node between the moment the tree decided to change it and the moment its
+/// old state is preserved. After <see cref="Complete"/> the view keeps nothing and the tree stops preserving.</para>
+/// </summary>
+public sealed class TreeSnapshot
+{
+    private readonly string[] _paths;
+    private readonly DataNode[] _nodes;
+    private readonly Dictionary<DataNode, NodeState> _before = new(ReferenceEqualityComparer.Instance);
+    private volatile bool _complete;
+
+    internal TreeSnapshot(string[] paths, DataNode[] nodes, long zxid, long treeDigest)
+    {
+        _paths = paths;
+        _nodes = nodes;
+        Zxid = zxid;
+        TreeDigest = treeDigest;
+    }
+
+    /// <summary>The tree's LastProcessedZxid when the view was taken.</summary>
+    public long Zxid { get; }
+    /// <summary>The tree digest at <see cref="Zxid"/>.</summary>
+    public long TreeDigest { get; }
+    public int Count => _paths.Length;
+    public bool IsComplete => _complete;
+
+    /// <summary>Node <paramref name="i"/>'s path, in snapshot order (the root is "/").</summary>
+    public string PathAt(int i) => _paths[i];
+
+    /// <summary>Node <paramref name="i"/>'s state when the view was taken.</summary>
+    public NodeState StateAt(int i)
+    {
+        var node = _nodes[i];
+        lock (_before)
+        {
+            return _before.TryGetValue(node, out var state) ? state : NodeState.Of(node);
+        }
+    }
+
+    /// <summary>Nodes preserved so far (changed since the view was taken).</summary>
+    public int PreservedCount { get { lock (_before) return _before.Count; } }
+
+    /// <summary>Called by the tree before it changes <paramref name="node"/>.</summary>
+    internal void Preserve(DataNode node)
+    {
+        lock (_before)
+        {
+            if (!_complete) _before.TryAdd(node, NodeState.Of(node));
+        }
+    }
+
+    /// <summary>The reader is done: drop the preserved states; the tree forgets the view at its next change.</summary>
+    public void Complete()
+    {
+        lock (_before)
+        {
+            _complete = true;
+            _before.Clear();
+        }
+    }
+}

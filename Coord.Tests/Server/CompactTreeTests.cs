@@ -1,0 +1,97 @@
+using Coord.Protocol;
+using Coord.Protocol.Records;
+using Coord.Server.Data;
+using NUnit.Framework;
+
+namespace Coord.Tests.Server;
+
+/// <summary>The structures that keep a znode small: the shared ACL cache and child sets keyed by full paths.</summary>
+[TestFixture]
+public sealed class CompactTreeTests
+{
+    private static IReadOnlyList<Acl> FreshOpenAcl() => [new Acl(Perms.All, new Id(new string("world"), new string("anyone")))];
+
+    [Test]
+    public void AclCache_SharesEqualLists_AndForgetsTheLastRelease()
+    {
+        var cache = new AclCache();
+        var a = cache.Acquire(FreshOpenAcl());
+        var b = cache.Acquire(FreshOpenAcl());
+        Assert.That(b, Is.SameAs(a), "equal lists share one instance");
+        Assert.That(cache.Count, Is.EqualTo(1));
+        Assert.That(cache.UsersOf(a), Is.EqualTo(2));
+        cache.Release(FreshOpenAcl());
+        Assert.That(cache.Count, Is.EqualTo(1));
+        cache.Release(a);
+        Assert.That(cache.Count, Is.EqualTo(0), "no user left: forgotten");
+        cache.Release(a); // unknown list: nothing happens
+    }
+
+    [Test]
+    public void AclCache_KeepsItsOwnCopy()
+    {
+        var cache = new AclCache();
+        var mine = new List<Acl>(FreshOpenAcl());
+        var shared = cache.Acquire(mine);
+        mine[0] = new Acl(Perms.Read, Id.Anyone);
+        Assert.That(shared[0].Perms, Is.EqualTo(Perms.All));
+    }
+
+    [Test]
+    public void DataTree_NodesShareAclLists_AndReleaseThemOnDeleteAndSetAcl()
+    {
+        var tree = new DataTree();
+        long zxid = 0;
+        TxnHeader H(int type) => new(1, 1, ++zxid, 0, type);
+        tree.ProcessTxn(H(OpCode.Create), new CreateTxn("/a", [1], FreshOpenAcl(), false, -1));
+        tree.ProcessTxn(H(OpCode.Create), new CreateTxn("/b", [2], FreshOpenAcl(), false, -1));
+        Assert.That(tree.GetNode("/b")!.Acl, Is.SameAs(tree.GetNode("/a")!.Acl));
+        IReadOnlyList<Acl> readOnly = [new Acl(Perms.Read | Perms.Write, Id.Anyone)];
+        tree.ProcessTxn(H(OpCode.SetAcl), new SetAclTxn("/a", readOnly, 1));
+        Assert.That(tree.Acls.UsersOf(readOnly), Is.EqualTo(1));
+        tree.ProcessTxn(H(OpCode.Delete), new DeleteTxn("/a"));
+        Assert.That(tree.Acls.UsersOf(readOnly), Is.EqualTo(0), "the only user is gone");
+        Assert.That(tree.GetNode("/b")!.Acl, Is.EqualTo(FreshOpenAcl()));
+    }
+
+    [Test]
+    public void ChildSet_NamesAndPathsAreInterchangeable()
+    {
+        var set = new ChildSet(8);
+        Assert.That(set.Add("/p/a"), Is.True);
+        Assert.That(set.Add("/p/a"), Is.False);
+        Assert.That(set.Contains("a"), Is.True);
+        Assert.That(set.Contains("/p/a"), Is.True);
+        Assert.That(set.Contains("/p/ab"), Is.False);
+        Assert.That(set.Contains("b"), Is.False);
+        Assert.That(set.Remove("a"), Is.True);
+        Assert.That(set.Count, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void ChildSet_IteratesLikeJavaHashSetOfTheNames()
+    {
+        // Same names, same insertion order and removals as a plain name set: the orders must agree.
+        var names = Enumerable.Range(0, 40).Select(i => $"n{i * 7919 % 1000}").Distinct().ToList();
+        var byPath = new ChildSet(8);
+        var byName = new JavaOrderedStringSet(8);
+        foreach (var n in names) { byPath.Add("/parent/" + n); byName.Add(n); }
+        foreach (var n in names.Where((_, i) => i % 3 == 0)) { byPath.Remove(n); byName.Remove(n); }
+        Assert.That(byPath.NamesInJavaOrder(), Is.EqualTo(byName.JavaOrder()));
+        Assert.That(byPath.PathsInJavaOrder(), Is.EqualTo(byName.JavaOrder().Select(n => "/parent/" + n)));
+    }
+
+    [Test]
+    public void DataTree_ChildrenOfRootAndDeeperNodes()
+    {
+        var tree = new DataTree();
+        long zxid = 0;
+        TxnHeader H() => new(1, 1, ++zxid, 0, OpCode.Create);
+        tree.ProcessTxn(H(), new CreateTxn("/x", [], Acl.OpenAclUnsafe, false, -1));
+        tree.ProcessTxn(H(), new CreateTxn("/x/y", [], Acl.OpenAclUnsafe, false, -1));
+        Assert.That(tree.GetNode("/")!.ChildrenInZooKeeperOrder(), Is.EquivalentTo(new[] { "zookeeper", "x" }));
+        Assert.That(tree.GetNode("/x")!.ChildrenInZooKeeperOrder(), Is.EqualTo(new[] { "y" }));
+        Assert.That(tree.GetNode("/x")!.ChildPathsInZooKeeperOrder(), Is.EqualTo(new[] { "/x/y" }));
+        Assert.That(tree.CountDescendants("/"), Is.EqualTo(5));
+    }
+}
