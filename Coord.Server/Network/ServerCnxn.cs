@@ -47,6 +47,10 @@ public sealed partial class ServerCnxn : IWatcher
     private int _signaled;
     private long _unsentBytes;
     private TaskCompletionSource? _drained;
+    /// <summary>Set by the processing thread when the connection is to close once its staged output is sent.</summary>
+    private bool _closeRequested;
+    /// <summary>Set under the output lock once everything staged before the close request is in the outbox; only
+    /// then may the sender close, or it could close before the last reply (e.g. Unimplemented) left.</summary>
     private volatile bool _closeAfterFlush;
     private int _closed;
 
@@ -90,7 +94,7 @@ public sealed partial class ServerCnxn : IWatcher
 
     /// <summary>True once the connection is being closed (after an auth failure, a closeSession, an unknown opcode):
     /// requests already queued behind that point are not served, as ZooKeeper stops reading such a connection.</summary>
-    public bool IsClosing => _closeAfterFlush || IsClosed;
+    public bool IsClosing => _closeRequested || _closeAfterFlush || IsClosed;
 
     public Task RunAsync(CancellationToken ct)
     {
@@ -148,7 +152,7 @@ public sealed partial class ServerCnxn : IWatcher
     /// <summary>Closes the connection once everything staged so far has been sent.</summary>
     public void CloseAfterFlush()
     {
-        _closeAfterFlush = true;
+        _closeRequested = true;
         _server.MarkDirty(this);
     }
 
@@ -173,6 +177,11 @@ public sealed partial class ServerCnxn : IWatcher
                 Close();
                 return;
             }
+        }
+        // After the staged bytes are in the outbox (above), never before: see _closeAfterFlush.
+        if (_closeRequested && !_closeAfterFlush)
+        {
+            lock (_outLock) _closeAfterFlush = true;
         }
         if (Interlocked.Exchange(ref _signaled, 1) == 0) _sendSignal.Release();
     }
