@@ -99,7 +99,35 @@ public sealed class ServerProcess : IDisposable
             psi.ArgumentList.Add(a);
         var sp = new ServerProcess("zookeeper", Process.Start(psi)!, port, dir);
         sp.WaitUntilListening();
+        if (whitelist == "*" || whitelist.Split(',').Contains("srvr")) sp.WaitUntilServing();
         return sp;
+    }
+
+    /// <summary>ZooKeeper accepts connections before its ZooKeeperServer runs, and closes them until it does (seen as
+    /// an EOF on a test's first request); its srvr answer shows "Mode:" only once it serves.</summary>
+    private void WaitUntilServing()
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"{Name} exited during start-up\n{Log}");
+            try
+            {
+                using var c = new System.Net.Sockets.TcpClient();
+                c.Connect(System.Net.IPAddress.Loopback, Port);
+                var stream = c.GetStream();
+                stream.Write("srvr"u8);
+                stream.ReadTimeout = 5000;
+                using var reader = new StreamReader(stream);
+                if (reader.ReadToEnd().Contains("Mode:")) return;
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+            {
+                // not serving yet
+            }
+            Thread.Sleep(50); // polling a server that is not serving yet; not used to order events
+        }
+        throw new TimeoutException($"{Name} on port {Port} did not start serving\n{Log}");
     }
 
     private void WaitUntilListening()

@@ -57,7 +57,7 @@ public static class TreeProbe
         var dir = Directory.CreateTempSubdirectory("coord-tree-probe").FullName;
         try
         {
-            foreach (var compression in new[] { SnapshotCompression.None, SnapshotCompression.Gzip, SnapshotCompression.Lz4 })
+            foreach (var compression in new[] { SnapshotCompression.None, SnapshotCompression.Gzip, SnapshotCompression.Snappy, SnapshotCompression.Lz4 })
                 WriteAndLoad(tree, dir, compression, repeats);
         }
         finally
