@@ -70,8 +70,13 @@ public sealed class CrashRecoveryTests
                     }
 
                     // Writers run until the kill; each pipelines creates and counter updates and records what was acknowledged.
+                    // Each writer gets its own thread (the pool would start the third one late on 2 cores) and the crash
+                    // clock starts once all are connected, so every writer has requests in flight at the kill.
                     int killAfterMs = rnd.Next(50, 300);
-                    var tasks = Enumerable.Range(0, Writers).Select(w => Task.Run(() => Write(server.Port, w, nextIndex, ackedCreates, ackedCounter))).ToArray();
+                    using var connected = new CountdownEvent(Writers);
+                    var tasks = Enumerable.Range(0, Writers).Select(w => Task.Factory.StartNew(
+                        () => Write(server.Port, w, nextIndex, ackedCreates, ackedCounter, connected), TaskCreationOptions.LongRunning)).ToArray();
+                    Assert.That(connected.Wait(TimeSpan.FromSeconds(30)), Is.True, "writers did not connect");
                     Thread.Sleep(killAfterMs); // the crash point is chosen at random; this is not synchronisation
                     server.Kill();
                     Assert.That(Task.WaitAll(tasks, TimeSpan.FromSeconds(30)), Is.True, "writers did not notice the crash");
@@ -100,11 +105,12 @@ public sealed class CrashRecoveryTests
         }
     }
 
-    private static void Write(int port, int w, int[] nextIndex, int[] ackedCreates, int[] ackedCounter)
+    private static void Write(int port, int w, int[] nextIndex, int[] ackedCreates, int[] ackedCounter, CountdownEvent connected)
     {
         try
         {
             using var c = RawClient.Connect(port);
+            connected.Signal();
             var pending = new Queue<(int Xid, bool IsCreate, int Index)>();
             int start = nextIndex[w];
             int i = start;
