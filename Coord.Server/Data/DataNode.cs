@@ -69,4 +69,16 @@ public sealed class DataNode
 
     public StatPersisted ToStatPersisted() =>
         new(Czxid, Mzxid, Ctime, Mtime, Version, Cversion, Aversion, EphemeralOwner, Pzxid);
+
+    /// <summary>A node as a snapshot stores it (the inverse of <see cref="ToStatPersisted"/>).</summary>
+    public static DataNode FromPersisted(byte[]? data, IReadOnlyList<Acl> acl, in StatPersisted s) =>
+        new(data, acl, s.Czxid, s.Ctime, s.EphemeralOwner)
+        {
+            Mzxid = s.Mzxid,
+            Mtime = s.Mtime,
+            Version = s.Version,
+            Cversion = s.Cversion,
+            Aversion = s.Aversion,
+            Pzxid = s.Pzxid,
+        };
 }

@@ -65,16 +65,7 @@ public static class DataTreeLoader
         tree.BeginRestore();
         foreach (var n in snap.Nodes)
         {
-            var s = n.Stat;
-            tree.RestoreNode(n.Path, new DataNode(n.Data, snap.ResolveAcl(n.AclId), s.Czxid, s.Ctime, s.EphemeralOwner)
-            {
-                Mzxid = s.Mzxid,
-                Mtime = s.Mtime,
-                Version = s.Version,
-                Cversion = s.Cversion,
-                Aversion = s.Aversion,
-                Pzxid = s.Pzxid,
-            });
+            tree.RestoreNode(n.Path, DataNode.FromPersisted(n.Data, snap.ResolveAcl(n.AclId), n.Stat));
         }
         tree.EndRestore(Math.Max(snap.Zxid, 0));
     }
@@ -119,15 +110,7 @@ public static class DataTreeLoader
             _sawRoot = true;
             if (!_acls.TryGetValue(aclId, out var acl))
                 throw new PersistenceCorruptException($"snapshot node refers to ACL id {aclId}, which is not in the ACL cache");
-            var node = new DataNode(data, acl, s.Czxid, s.Ctime, s.EphemeralOwner)
-            {
-                Mzxid = s.Mzxid,
-                Mtime = s.Mtime,
-                Version = s.Version,
-                Cversion = s.Cversion,
-                Aversion = s.Aversion,
-                Pzxid = s.Pzxid,
-            };
+            var node = DataNode.FromPersisted(data, acl, s);
             tree.RestoreNode(path, node);
             if (!ReferenceEquals(node.Acl, acl)) _acls[aclId] = node.Acl;
         }
