@@ -86,6 +86,12 @@ public sealed class TxnLogReader : IDisposable
     }
 
     public string FilePath { get; }
+    /// <summary>Entries whose zxid is below this are checked (length, marker, checksum) but neither decoded nor
+    /// returned.</summary>
+    public long SkipBelowZxid { get; init; } = long.MinValue;
+    /// <summary>TxnHeader = long clientId, int cxid, long zxid, ...: the zxid starts 12 bytes into the payload.</summary>
+    private const int TxnHeaderZxidOffset = 12;
+    private const int TxnHeaderBytes = 8 + 4 + 8 + 8 + 4;
     public FileHeader Header { get; private set; }
     public long LastGoodZxid { get; private set; } = -1;
 
@@ -117,7 +123,18 @@ public sealed class TxnLogReader : IDisposable
     public bool TryRead(out TxnLogEntry entry)
     {
         entry = null!;
-        if (_done) return false;
+        while (!_done)
+        {
+            if (TryReadOne(out entry)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>One entry: true with it; false with <paramref name="entry"/> null when it was skipped
+    /// (<see cref="SkipBelowZxid"/>) or when reading stopped (<see cref="_done"/> set).</summary>
+    private bool TryReadOne(out TxnLogEntry entry)
+    {
+        entry = null!;
         long start = _position;
         int n = ReadFully(_prefix);
         if (n == 0) { _done = true; return false; }
@@ -158,6 +175,14 @@ public sealed class TxnLogReader : IDisposable
         if (actual != crc)
         {
             Stop(TxnLogStop.ChecksumMismatch, start, $"CRC check failed: stored 0x{crc:x}, computed 0x{actual:x}", start + 13 + len);
+            return false;
+        }
+        if (len >= TxnHeaderBytes && BinaryPrimitives.ReadInt64BigEndian(payload.AsSpan(TxnHeaderZxidOffset)) < SkipBelowZxid)
+        {
+            // Already in the snapshot: checked, not decoded (a restart passes over most of the file holding the
+            // snapshot's zxid).
+            LastGoodZxid = BinaryPrimitives.ReadInt64BigEndian(payload.AsSpan(TxnHeaderZxidOffset));
+            GoodEnd = start + 13 + len;
             return false;
         }
         if (!TryDecode(payload, _maxRecordBytes, out var hdr, out var txn, out var digest, out var error))
@@ -353,7 +378,7 @@ public sealed class TxnLogIterator : IDisposable
             if (_reader is null)
             {
                 if (_next >= _files.Count || Damage is not null) return false;
-                _reader = new TxnLogReader(_files[_next++].Path, _maxRecordBytes);
+                _reader = new TxnLogReader(_files[_next++].Path, _maxRecordBytes) { SkipBelowZxid = _fromZxid };
             }
             if (_reader.TryRead(out var entry))
             {

@@ -81,20 +81,11 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
             TrustEmptySnapshot = config.SnapshotTrustEmpty,
         }, log);
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        // Everything a restore allocates is the tree itself, which lives on, so gen2 collections during it find
-        // nothing to free, and on one core their marking of the growing heap competes with the load. LowLatency holds
-        // them off (workstation GC) until the tree is built. Measured with scripts/bigtree (1M znodes, core 0, shared
-        // machine): snapshot load 6.4-7.2 s before, 3.6-5.4 s after (with the vectorised Adler-32 in between).
-        var gcMode = System.Runtime.GCSettings.LatencyMode;
-        System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.LowLatency;
+        // A restore allocates little but the tree itself; the collector is held off until it is built (RestoreGcScope).
         Persistence.RestoreResult restored;
-        try
+        using (new Persistence.RestoreGcScope(SnapLog.SnapDir))
         {
             restored = SnapLog.Restore(Tree);
-        }
-        finally
-        {
-            System.Runtime.GCSettings.LatencyMode = gcMode;
         }
         foreach (var (id, timeout) in restored.Sessions)
         {

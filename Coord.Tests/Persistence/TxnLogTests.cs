@@ -377,6 +377,30 @@ public sealed class TxnLogTests
     }
 
     [Test]
+    public void EntriesSkippedBelowTheStartZxidAreStillChecked()
+    {
+        var (dir, entries, file) = TenEntries();
+        using var _ = dir;
+        using (var it = new TxnLogIterator(dir.Path, 7))
+        {
+            var zxids = new List<long>();
+            while (it.MoveNext()) zxids.Add(it.Current.Header.Zxid);
+            Assert.That(zxids, Is.EqualTo(new long[] { 7, 8, 9, 10 }), "entries below 7 are passed over, not returned");
+            Assert.That(it.Damage, Is.Null);
+        }
+        // A restart skips, without decoding, the txns its snapshot already holds; their checksums still count.
+        Kit.FlipByte(file, entries[2].Offset + 12 + 20);
+        using (var it = new TxnLogIterator(dir.Path, 7))
+        {
+            Assert.That(it.MoveNext(), Is.False);
+            Assert.That(it.Damage!.Reason, Is.EqualTo(TxnLogStop.ChecksumMismatch));
+            Assert.That(it.Damage.Offset, Is.EqualTo(entries[2].Offset));
+            Assert.That(it.Damage.LastGoodZxid, Is.EqualTo(2), "the skipped entries before the damage were intact");
+            Assert.That(it.Damage.IntactEntryFollows, Is.True);
+        }
+    }
+
+    [Test]
     public void IntactEntryFarBehindTheDamageIsStillFound()
     {
         var (dir, entries, file) = TenEntries();
