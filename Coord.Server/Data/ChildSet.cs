@@ -8,11 +8,14 @@ namespace Coord.Server.Data;
 /// the full path of the same child are interchangeable as arguments.
 /// Also remembers what Java's HashSet needs to iterate identically (insertion sequence numbers and the largest size
 /// reached, which fixes the table capacity), since getChildren and snapshots expose that order.
+/// Each entry maps to the child's node, so a walk of the tree (a snapshot view) goes parent to child without a lookup
+/// in the tree's node map per node; the insertion sequence number lives in the node (<see cref="DataNode.ChildSeq"/>,
+/// in what was the object's padding), so neither costs memory.
 /// </summary>
 public sealed class ChildSet(int initialCapacity)
 {
-    private readonly Dictionary<string, long> _seq = new(NameComparer.Instance);
-    private long _nextSeq;
+    private readonly Dictionary<string, DataNode> _seq = new(NameComparer.Instance);
+    private int _nextSeq;
     private int _maxSize;
 
     public int Count => _seq.Count;
@@ -23,15 +26,28 @@ public sealed class ChildSet(int initialCapacity)
     public bool Contains(string nameOrPath) => _seq.ContainsKey(nameOrPath);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool Add(string childPath)
+    public bool Add(string childPath, DataNode node)
     {
-        if (!_seq.TryAdd(childPath, _nextSeq)) return false;
-        _nextSeq++;
+        if (_nextSeq == int.MaxValue) Renumber();
+        if (!_seq.TryAdd(childPath, node)) return false;
+        node.ChildSeq = _nextSeq++;
         if (_seq.Count > _maxSize) _maxSize = _seq.Count;
         return true;
     }
 
     public bool Remove(string nameOrPath) => _seq.Remove(nameOrPath);
+
+    /// <summary>After 2^31 - 1 adds to one set: numbers the present children 0..n-1 in their insertion order, which
+    /// keeps every order this set exposes and frees the numbers above.</summary>
+    private void Renumber()
+    {
+        var nodes = _seq.Values.OrderBy(n => n.ChildSeq).ToList();
+        for (int i = 0; i < nodes.Count; i++) nodes[i].ChildSeq = i;
+        _nextSeq = nodes.Count;
+    }
+
+    /// <summary>Tests: continues numbering from <paramref name="next"/> (to reach the renumbering without 2^31 adds).</summary>
+    internal void SetNextSeqForTest(int next) => _nextSeq = next;
 
     /// <summary>The children's full paths in the order Java's HashSet would iterate their names.</summary>
     public string[] PathsInJavaOrder()
@@ -49,13 +65,13 @@ public sealed class ChildSet(int initialCapacity)
     {
         int mask = JavaHashOrder.Capacity(initialCapacity, _maxSize) - 1;
         int i = 0;
-        foreach (var (path, seq) in _seq)
-            scratch[i++] = new JavaOrderEntry(JavaHashOrder.Spread(JavaHashOrder.StringHash(NameOf(path))) & mask, seq, path);
+        foreach (var (path, child) in _seq)
+            scratch[i++] = new JavaOrderEntry(JavaHashOrder.Spread(JavaHashOrder.StringHash(NameOf(path))) & mask, child.ChildSeq, path, child);
         Array.Sort(scratch, 0, i);
     }
 
     /// <summary>A child with its Java bucket and insertion sequence; sorts in Java's iteration order.</summary>
-    public readonly record struct JavaOrderEntry(int Bucket, long Seq, string Path) : IComparable<JavaOrderEntry>
+    public readonly record struct JavaOrderEntry(int Bucket, int Seq, string Path, DataNode Node) : IComparable<JavaOrderEntry>
     {
         public int CompareTo(JavaOrderEntry other) =>
             Bucket != other.Bucket ? Bucket.CompareTo(other.Bucket) : Seq.CompareTo(other.Seq);

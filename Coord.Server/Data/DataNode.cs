@@ -20,6 +20,9 @@ public sealed class DataNode
     public IReadOnlyList<Acl> Acl;
     public long Czxid, Mzxid, Ctime, Mtime, EphemeralOwner, Pzxid;
     public int Version, Cversion, Aversion;
+    /// <summary>This node's insertion number in its parent's <see cref="ChildSet"/>, which Java's iteration order
+    /// needs. Fits the 4 B of padding the object had (104 B either way).</summary>
+    internal int ChildSeq;
     /// <summary>Null until the first child is added (most znodes are leaves).</summary>
     private ChildSet? _children;
 
@@ -54,7 +57,7 @@ public sealed class DataNode
     }
 
     /// <summary>Adds a child by its full path; the string is shared with the tree's node map, not copied.</summary>
-    public bool AddChild(string childPath) => (_children ??= new ChildSet(JavaChildSetInitialCapacity)).Add(childPath);
+    public bool AddChild(string childPath, DataNode child) => (_children ??= new ChildSet(JavaChildSetInitialCapacity)).Add(childPath, child);
 
     // The set is kept when it empties: Java keeps its grown capacity, which later orders must reflect.
     public bool RemoveChild(string nameOrPath) => _children is not null && _children.Remove(nameOrPath);

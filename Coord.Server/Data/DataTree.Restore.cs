@@ -37,7 +37,7 @@ public sealed partial class DataTree
         if (!_nodes.TryAdd(path, node)) throw new InvalidDataException($"node {path} restored twice");
         if (path != RootPath)
         {
-            RestoreParentOf(path).AddChild(path);
+            RestoreParentOf(path).AddChild(path, node);
             ApproximateDataSize += path.Length + (node.Data?.Length ?? 0);
         }
         node.Acl = Acls.Acquire(node.Acl);

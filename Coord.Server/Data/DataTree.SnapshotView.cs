@@ -45,10 +45,8 @@ public sealed partial class DataTree
             paths[i] = path;
             nodes[i++] = node;
             int n = node.SortChildrenInZooKeeperOrder(ref scratch);
-            for (int c = n - 1; c >= 0; c--)
-                if (_nodes.TryGetValue(scratch[c].Path, out var child)) stack.Push((scratch[c].Path, child));
+            for (int c = n - 1; c >= 0; c--) stack.Push((scratch[c].Path, scratch[c].Node));
         }
-        // A node the walk cannot reach (impossible in a consistent tree) is left out, as ZooKeeper's walk leaves it.
         if (i < paths.Length)
         {
             Array.Resize(ref paths, i);

@@ -53,7 +53,7 @@ public sealed partial class DataTree
     {
         var node = new DataNode([], Acls.Acquire(acl), 0, 0, 0);
         _nodes[path] = node;
-        _nodes[PathUtils.Parent(path)].AddChild(path);
+        _nodes[PathUtils.Parent(path)].AddChild(path, node);
         DigestAdd(path, node);
         ApproximateDataSize += path.Length;
     }
@@ -231,7 +231,7 @@ public sealed partial class DataTree
             parent.Pzxid = zxid;
         }
         var node = new DataNode(data, Acls.Acquire(acl), zxid, time, ephemeralOwner);
-        parent.AddChild(path);
+        parent.AddChild(path, node);
         _nodes[path] = node;
         DigestAdd(parentPath, parent);
         DigestAdd(path, node);

@@ -126,12 +126,16 @@ public static class DataTreeLoader
     /// <summary>Numbers the distinct ACL lists of (path, ACL) pairs, as <see cref="NumberAcls(DataTree)"/>.</summary>
     public static AclNumbering NumberAcls(IEnumerable<(string Path, IReadOnlyList<Acl> Acl)> nodes)
     {
-        var distinct = new Dictionary<IReadOnlyList<Acl>, long>(AclListComparer.Instance);
+        // Nodes share their tree's ACL list instances (AclCache), so the lists are told apart by reference first and
+        // compared by value only once per instance: a million value hashes took a noticeable part of a snapshot.
+        var instances = new HashSet<IReadOnlyList<Acl>>(ReferenceEqualityComparer.Instance);
         foreach (var (path, acl) in nodes)
         {
-            if (IsOpenAclSystemNode(path, acl)) continue;
-            distinct.TryAdd(acl, 0);
+            if (instances.Contains(acl) || IsOpenAclSystemNode(path, acl)) continue;
+            instances.Add(acl);
         }
+        var distinct = new Dictionary<IReadOnlyList<Acl>, long>(AclListComparer.Instance);
+        foreach (var acl in instances) distinct.TryAdd(acl, 0);
         var ordered = distinct.Keys.OrderBy(CanonicalKey, StringComparer.Ordinal).ToList();
         var numbering = new AclNumbering();
         for (int i = 0; i < ordered.Count; i++) numbering.Add(ordered[i], i + 1);

@@ -20,7 +20,7 @@ public class JavaHashOrderBenchmarks
     public void Setup()
     {
         _node = new DataNode([], Acl.OpenAclUnsafe, 1, 1, 0);
-        for (int i = 0; i < Children; i++) _node.AddChild($"lock-{i:D10}");
+        for (int i = 0; i < Children; i++) _node.AddChild($"lock-{i:D10}", new DataNode([], Acl.OpenAclUnsafe, 1, 1, 0));
     }
 
     [Benchmark(Baseline = true)]
