@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Coord.Protocol;
 using Coord.Protocol.Records;
 
@@ -70,6 +71,7 @@ public sealed class DataNode
             EphemeralType.SessionOf(EphemeralOwner), Data?.Length ?? 0, n, Pzxid);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public StatPersisted ToStatPersisted() =>
         new(Czxid, Mzxid, Ctime, Mtime, Version, Cversion, Aversion, EphemeralOwner, Pzxid);
 

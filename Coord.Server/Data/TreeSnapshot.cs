@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Coord.Protocol.Records;
 
 namespace Coord.Server.Data;
@@ -5,6 +6,7 @@ namespace Coord.Server.Data;
 /// <summary>A node's persisted state at one moment: what a snapshot stores for it.</summary>
 public readonly record struct NodeState(byte[]? Data, IReadOnlyList<Acl> Acl, StatPersisted Stat)
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NodeState Of(DataNode n) => new(n.Data, n.Acl, n.ToStatPersisted());
 }
 
@@ -43,9 +45,11 @@ public sealed class TreeSnapshot
     public bool IsComplete => _complete;
 
     /// <summary>Node <paramref name="i"/>'s path, in snapshot order (the root is "/").</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public string PathAt(int i) => _paths[i];
 
     /// <summary>Node <paramref name="i"/>'s state when the view was taken.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public NodeState StateAt(int i)
     {
         var node = _nodes[i];

@@ -142,10 +142,12 @@ public static class DataTreeLoader
         return numbering;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool IsOpenAclSystemNode(string path, IReadOnlyList<Acl> acl) =>
         Array.IndexOf(OpenAclSystemPaths, path.Length == 0 ? DataTree.RootPath : path) >= 0 &&
         AclListComparer.Instance.Equals(acl, Acl.OpenAclUnsafe);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static long AclIdOf(AclNumbering acls, string path, IReadOnlyList<Acl> acl) =>
         IsOpenAclSystemNode(path, acl) ? SnapshotContents.OpenAclUnsafeId : acls.IdOf(acl);
 
@@ -187,7 +189,7 @@ public static class DataTreeLoader
     {
         try
         {
-            var acls = NumberAcls(Enumerable.Range(0, view.Count).Select(i => (view.PathAt(i), view.StateAt(i).Acl)));
+            var acls = NumberAcls(AclsOf(view));
             if (options.Digest is null)
                 options = options.WithDigest(view.Zxid > 0 ? new ZxidDigest(view.Zxid, DataTree.DigestVersion, view.TreeDigest) : ZxidDigest.Empty);
             return FileSnap.Write(snapDir, view.Zxid, options, w =>
@@ -207,6 +209,23 @@ public static class DataTreeLoader
         {
             view.Complete();
         }
+    }
+
+    /// <summary>The (path, ACL list) pairs <see cref="NumberAcls(IEnumerable{ValueTuple{string, IReadOnlyList{Acl}}})"/>
+    /// needs from a view: each list instance once, and the system nodes, whose open ACL gets no number.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static List<(string Path, IReadOnlyList<Acl> Acl)> AclsOf(TreeSnapshot view)
+    {
+        var seen = new HashSet<IReadOnlyList<Acl>>(ReferenceEqualityComparer.Instance);
+        var result = new List<(string, IReadOnlyList<Acl>)>();
+        for (int i = 0; i < view.Count; i++)
+        {
+            var path = view.PathAt(i);
+            var acl = view.StateAt(i).Acl;
+            // A system node's list may go unnumbered, so it must not stand in for the other nodes using it.
+            if (Array.IndexOf(OpenAclSystemPaths, path) >= 0 || seen.Add(acl)) result.Add((path, acl));
+        }
+        return result;
     }
 
     /// <summary>The digest section for a snapshot of <paramref name="tree"/> named <paramref name="zxid"/>: the tree
@@ -238,6 +257,7 @@ public static class DataTreeLoader
             Entries.Add(new(id, acl));
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public long IdOf(IReadOnlyList<Acl> acl)
         {
             if (_byInstance.TryGetValue(acl, out long id)) return id;

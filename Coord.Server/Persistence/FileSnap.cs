@@ -338,6 +338,7 @@ public sealed class SnapshotWriter
     }
 
     /// <summary>One node; the root is written with path "".</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void WriteNode(string path, byte[]? data, long aclId, in StatPersisted s)
     {
         Enter(Section.Nodes);
@@ -378,6 +379,7 @@ public sealed class SnapshotWriter
         WriteString("/");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FlushBuffer()
     {
         if (_used == 0) return;
@@ -386,6 +388,7 @@ public sealed class SnapshotWriter
         _used = 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Span<byte> Reserve(int n)
     {
         if (_buf.Length - _used < n) FlushBuffer();
@@ -394,9 +397,12 @@ public sealed class SnapshotWriter
         return span;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteInt(int v) => BinaryPrimitives.WriteInt32BigEndian(Reserve(4), v);
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteLong(long v) => BinaryPrimitives.WriteInt64BigEndian(Reserve(8), v);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteBytes(ReadOnlySpan<byte> data)
     {
         if (data.Length <= _buf.Length)
@@ -409,6 +415,7 @@ public sealed class SnapshotWriter
         _out.Write(data);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteString(string? s)
     {
         if (s is null) { WriteInt(-1); return; }

@@ -259,8 +259,10 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
             {
                 SnapLog.WriteCapturedSnapshot(snap);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e)
             {
+                // Any failure, not only the disk's: a snapshot that silently never appears would leave restarts
+                // replaying an ever longer log.
                 Volatile.Write(ref _snapshotRetryAtMs, Environment.TickCount64 + 60_000);
                 _log.LogError(e, "Writing snapshot 0x{Zxid:x} failed; retrying in 60 s", snap.Zxid);
             }
