@@ -22,6 +22,8 @@ public sealed class StandaloneBroadcast(ICommitHandler handler, ITxnSink? sink =
     /// <summary>Proposals covered by the fsync in flight (background mode only).</summary>
     private List<(TxnHeader Header, ITxnRecord? Txn, object? Context)>? _syncing;
     private Task? _syncTask;
+    /// <summary>Started with the first background fsync; ended by <see cref="Drain"/>.</summary>
+    private SyncThread? _syncThread;
 
     public long LastProposedZxid => _lastZxid;
 
@@ -88,7 +90,8 @@ public sealed class StandaloneBroadcast(ICommitHandler handler, ITxnSink? sink =
         }
         _syncing = _pending;
         _pending = [];
-        _syncTask = Task.Run(() =>
+        _syncThread ??= new SyncThread("txn log fsync");
+        _syncTask = _syncThread.Run(() =>
         {
             Exception? error = null;
             try { split.Sync(ticket); }
@@ -120,6 +123,8 @@ public sealed class StandaloneBroadcast(ICommitHandler handler, ITxnSink? sink =
     public void Drain()
     {
         _syncTask?.Wait();
+        _syncThread?.Dispose();
+        _syncThread = null;
         if (sink is null || PendingCount == 0) return;
         sink.Commit();
         var batch = _syncing ?? [];

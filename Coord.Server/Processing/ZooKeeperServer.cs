@@ -253,7 +253,9 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
     private void StartSnapshot(IEnumerable<KeyValuePair<long, int>> sessions)
     {
         var snap = SnapLog.CaptureSnapshot(Tree, sessions);
-        _snapshotWrite = Task.Run(() =>
+        // A thread of its own (LongRunning), not a pool worker: the write blocks on the disk for seconds with a
+        // large tree, and with the server on one core the pool's only worker is what connections need.
+        _snapshotWrite = Task.Factory.StartNew(() =>
         {
             try
             {

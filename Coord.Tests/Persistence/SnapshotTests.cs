@@ -23,6 +23,40 @@ public sealed class SnapshotTests
     }
 
     [Test]
+    public void RestoreHoldsTheCollectorOffAndPutsItBack()
+    {
+        var script = Workload();
+        using var dir = new TempDir();
+        var path = DataTreeLoader.WriteSnapshot(script.Tree, script.Sessions, dir.Path, script.Zxid);
+        Assert.That(RestoreGcScope.EstimateAllocatedBytes(dir.Path), Is.GreaterThan(3 * new FileInfo(path).Length), "sized from the newest snapshot");
+        var before = System.Runtime.GCSettings.LatencyMode;
+        var tree = new DataTree();
+        using (var scope = new RestoreGcScope(dir.Path))
+        {
+            Assert.That(System.Runtime.GCSettings.LatencyMode,
+                Is.EqualTo(scope.RegionBytes > 0 ? System.Runtime.GCLatencyMode.NoGCRegion : System.Runtime.GCLatencyMode.LowLatency));
+            DataTreeLoader.LoadFile(tree, path);
+        }
+        Assert.That(System.Runtime.GCSettings.LatencyMode, Is.EqualTo(before));
+        Assert.That(tree.TreeDigest, Is.EqualTo(script.Tree.TreeDigest));
+    }
+
+    [Test]
+    public void RestoreThatOutgrowsItsNoGcRegionStillEndsCleanly()
+    {
+        using var dir = new TempDir(); // no snapshot: the region is only the replay allowance
+        var before = System.Runtime.GCSettings.LatencyMode;
+        long kept = 0;
+        using (new RestoreGcScope(dir.Path))
+        {
+            // More than the allowance: the runtime ends the region by itself, and the scope must not end it again.
+            for (int i = 0; i < 160; i++) kept += new byte[1 << 20].Length;
+        }
+        Assert.That(kept, Is.EqualTo(160L << 20));
+        Assert.That(System.Runtime.GCSettings.LatencyMode, Is.EqualTo(before));
+    }
+
+    [Test]
     public void TreeRoundTripsThroughASnapshot()
     {
         var script = Workload();
