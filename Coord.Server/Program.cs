@@ -8,15 +8,6 @@ using Serilog;
 // Coord.Server dump-log|dump-snapshot ... prints on-disk files instead (Tools/DumpCommand.cs).
 if (args.Length > 0 && args[0] is "dump-log" or "dump-snapshot") return Coord.Server.Tools.DumpCommand.Run(args);
 
-// Enough thread-pool workers from the start. The pool starts with one worker per core, and a server pinned to one
-// core has one: whenever that worker was held (a blocking call anywhere, a snapshot being written), connections
-// waited for the pool's starvation check to add a thread, 500 ms at a time. Measured with 1M znodes on one core:
-// the first session after a restart was established 1.0-1.1 s after the port opened, 0.18 s with this floor. Idle
-// workers block rather than spin (UnfairSemaphoreSpinLimit=0 in Coord.Server.csproj), so the floor costs nothing.
-const int MinPoolWorkerThreads = 8;
-ThreadPool.GetMinThreads(out int minWorkers, out int minIo);
-ThreadPool.SetMinThreads(Math.Max(minWorkers, MinPoolWorkerThreads), minIo);
-
 Log.Logger = new LoggerConfiguration()
     .MinimumLevel.Information()
     .WriteTo.Console(outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss,fff} [{Level:u4}] {SourceContext}: {Message:lj}{NewLine}{Exception}")
