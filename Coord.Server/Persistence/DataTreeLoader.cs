@@ -23,6 +23,9 @@
 // ChildSet, AclCache, Adler32) are marked AggressiveOptimization: a load runs once per process, a million times in a
 // row, before tiered compilation has replaced the unoptimised first versions; on one core the first load of a
 // 1M-znode snapshot took ~3x as long as later ones in the same process (tree-probe: 4.3 s against 1.4-1.7 s).
+// The same holds for the writer's per-node methods (SnapshotWriter, TreeSnapshot.StateAt, NodeState.Of), which a
+// start-up snapshot runs a million times before tiering catches up. The rest of the first-load gap was the collector
+// (see RestoreGcScope) and loops compiled unoptimised (TieredCompilationQuickJitForLoops=false in the project).
 
 using System.Runtime.CompilerServices;
 using Coord.Protocol.Records;
