@@ -31,6 +31,9 @@ static class OpenLoop
         foreach (var s in sessions) s.LatenciesUs.Clear();
 
         Watchdog.Phase = "measure";
+        // The client's own collections stall every session at once; reported so a tail can be told apart from them.
+        var clientGcPause0 = GC.GetTotalPauseDuration();
+        int clientGcs0 = GC.CollectionCount(0);
         double cpu0 = Stats.ServerCpuSeconds(o.ServerPid);
         long freq = Stopwatch.Frequency;
         long start = Stopwatch.GetTimestamp() + freq / 100;
@@ -106,6 +109,7 @@ static class OpenLoop
         long ops = lat.Length, errors = sessions.Sum(s => s.Errors);
         Console.WriteLine($"workload={o.Workload} mode=open-loop rate={o.Rate:0} sessions={o.Sessions} value={o.ValueBytes}B seconds={o.Seconds}");
         Console.WriteLine($"ops={ops} errors={errors} unanswered={unanswered} scheduled={scheduled} ops/s={ops / o.Seconds:0} target={o.Rate:0} {Stats.Percentiles(lat)}" +
+            $" client_gcs={GC.CollectionCount(0) - clientGcs0} client_gc_pause_ms={(GC.GetTotalPauseDuration() - clientGcPause0).TotalMilliseconds:0.0}" +
             $" send_lag_avg={(double)lagSumTicks / Math.Max(1, scheduled) * 1000 / freq:0.000}ms send_lag_p99={Stats.Ms(lags, 0.99):0.000}ms send_lag_max={(double)maxLagTicks * 1000 / freq:0.000}ms" +
             (o.ServerPid > 0 ? $" server_cpu_s={cpu:0.00} server_cpu_us_per_op={cpu * 1e6 / Math.Max(1, ops):0.0}" : ""));
         if (overload is not null) Console.WriteLine($"FAILED: {overload} (the server cannot sustain {o.Rate:0} ops/s)");
