@@ -57,6 +57,31 @@ public sealed class SnapshotTests
     }
 
     [Test]
+    public void QuotasAreFoundAgainAfterALoadAndKeepCounting()
+    {
+        var tree = new DataTree();
+        long zxid = 0;
+        void Create(string path, int dataBytes) =>
+            tree.ProcessTxn(new TxnHeader(1, 1, ++zxid, 0, OpCode.Create), new CreateTxn(path, new byte[dataBytes], Acl.OpenAclUnsafe, false, -1));
+        Create("/a", 1);
+        Create("/a/b", 2);
+        Create("/zookeeper/quota/a", 0);
+        Create("/zookeeper/quota/a/zookeeper_limits", 0);
+        Create("/zookeeper/quota/a/zookeeper_stats", 0);
+        Create("/other", 5);
+        string Stats(DataTree t) => System.Text.Encoding.UTF8.GetString(t.GetNode("/zookeeper/quota/a/zookeeper_stats")!.Data!);
+        Assert.That(Stats(tree), Is.EqualTo("count=2,bytes=3"));
+
+        using var dir = new TempDir();
+        var path = DataTreeLoader.WriteSnapshot(tree, [], dir.Path, zxid);
+        var loaded = new DataTree();
+        DataTreeLoader.LoadFile(loaded, path);
+        Assert.That(Stats(loaded), Is.EqualTo("count=2,bytes=3"), "recomputed from the loaded subtree");
+        loaded.ProcessTxn(new TxnHeader(1, 1, ++zxid, 0, OpCode.Create), new CreateTxn("/a/c", new byte[4], Acl.OpenAclUnsafe, false, -1));
+        Assert.That(Stats(loaded), Is.EqualTo("count=3,bytes=7"), "the quota on /a is registered again, so creates under it count");
+    }
+
+    [Test]
     public void TreeRoundTripsThroughASnapshot()
     {
         var script = Workload();
