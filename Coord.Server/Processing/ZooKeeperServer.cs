@@ -268,7 +268,7 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
                 Volatile.Write(ref _snapshotRetryAtMs, Environment.TickCount64 + 60_000);
                 _log.LogError(e, "Writing snapshot 0x{Zxid:x} failed; retrying in 60 s", snap.Zxid);
             }
-        });
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     // Per-session ordering when commits are asynchronous (a txn log): writes may be pipelined, but any other request
