@@ -30,6 +30,7 @@ public sealed class RestoreGcScope : IDisposable
 
     private readonly GCLatencyMode _previousMode;
     private readonly bool _noGcRegion;
+    private readonly bool _changedMode;
 
     /// <summary>How many bytes the region was asked for (0 when none was started).</summary>
     public long RegionBytes { get; }
@@ -37,6 +38,9 @@ public sealed class RestoreGcScope : IDisposable
     public RestoreGcScope(string snapDir)
     {
         _previousMode = GCSettings.LatencyMode;
+        // The region and the latency mode are the whole process's: when another restore in this process (tests run
+        // several servers in one) already holds a region, this one leaves the collector alone.
+        if (_previousMode == GCLatencyMode.NoGCRegion) return;
         long estimate = EstimateAllocatedBytes(snapDir);
         long cap = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / MaxShareOfAvailableMemoryDivisor;
         long bytes = Math.Min(estimate, cap);
@@ -48,8 +52,24 @@ public sealed class RestoreGcScope : IDisposable
         {
             _noGcRegion = false; // larger than this runtime's no-GC region can be
         }
-        if (_noGcRegion) RegionBytes = bytes;
-        else GCSettings.LatencyMode = GCLatencyMode.LowLatency;
+        catch (InvalidOperationException)
+        {
+            return; // another thread started one in between
+        }
+        if (_noGcRegion)
+        {
+            RegionBytes = bytes;
+            return;
+        }
+        try
+        {
+            GCSettings.LatencyMode = GCLatencyMode.LowLatency;
+            _changedMode = true;
+        }
+        catch (InvalidOperationException)
+        {
+            // another thread's region began in between
+        }
     }
 
     /// <summary>The allocation a restore from <paramref name="snapDir"/> will probably make, in bytes.</summary>
@@ -68,7 +88,15 @@ public sealed class RestoreGcScope : IDisposable
     public void Dispose()
     {
         // A region that the load outgrew has already been ended by the runtime; ending it again would throw.
-        if (_noGcRegion && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion) GC.EndNoGCRegion();
-        if (GCSettings.LatencyMode != GCLatencyMode.NoGCRegion) GCSettings.LatencyMode = _previousMode;
+        if (_noGcRegion && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion)
+        {
+            try { GC.EndNoGCRegion(); }
+            catch (InvalidOperationException) { /* ended meanwhile by a collection another thread induced */ }
+        }
+        if ((_noGcRegion || _changedMode) && GCSettings.LatencyMode != GCLatencyMode.NoGCRegion)
+        {
+            try { GCSettings.LatencyMode = _previousMode; }
+            catch (InvalidOperationException) { /* another thread's region began meanwhile; it restores its own */ }
+        }
     }
 }

@@ -42,6 +42,20 @@ public sealed class SnapshotTests
     }
 
     [Test]
+    public void TwoRestoresAtOnceInOneProcessLeaveTheCollectorAsTheyFoundIt()
+    {
+        // Tests start several servers in one process; the no-GC region is the process's.
+        using var dir = new TempDir();
+        var before = System.Runtime.GCSettings.LatencyMode;
+        var outer = new RestoreGcScope(dir.Path);
+        var inner = new RestoreGcScope(dir.Path);
+        Assert.That(inner.RegionBytes, Is.EqualTo(0), "the second one leaves the first one's region alone");
+        inner.Dispose();
+        outer.Dispose();
+        Assert.That(System.Runtime.GCSettings.LatencyMode, Is.EqualTo(before));
+    }
+
+    [Test]
     public void RestoreThatOutgrowsItsNoGcRegionStillEndsCleanly()
     {
         using var dir = new TempDir(); // no snapshot: the region is only the replay allowance
