@@ -6,6 +6,8 @@ namespace Coord.Zab;
 /// would hold a worker that the socket reads and sends need, and a server pinned to one core starts with a single
 /// pool worker: every reply waited for the fsync in flight, and a connect waited for a whole snapshot write.
 /// One job runs at a time; <see cref="StandaloneBroadcast"/> never has more than one fsync in flight.
+/// Part of the standalone commit pipeline's I/O shell, like StandaloneBroadcast's background sync itself: the Zab
+/// core state machine to come stays free of threads, and its driver will own threads like this one.
 /// </summary>
 public sealed class SyncThread : IDisposable
 {
