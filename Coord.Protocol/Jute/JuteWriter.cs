@@ -51,12 +51,7 @@ public ref struct JuteWriter
     public void WriteString(string? s)
     {
         if (s is null) { WriteInt(-1); return; }
-        int max = Encoding.UTF8.GetMaxByteCount(s.Length);
-        var span = _output.GetSpan(4 + max);
-        int n = Encoding.UTF8.GetBytes(s, span[4..]);
-        BinaryPrimitives.WriteInt32BigEndian(span, n);
-        _output.Advance(4 + n);
-        _written += 4 + n;
+        WriteStringSpan(s);
     }
 
     /// <summary>A ustring from characters that are not a string of their own (a slice of a longer one).</summary>
