@@ -2,46 +2,137 @@ using System.Runtime.CompilerServices;
 namespace Coord.Server.Data;
 
 /// <summary>
-/// A znode's children, remembered by their full paths: the tree's node map already holds each child's path string,
-/// so keeping it here costs a reference, where a separate name string would cost ~40 B per znode. Names are the
-/// part after the last '/', and everything here (lookups, equality, Java's hash) works on that part, so a name and
-/// the full path of the same child are interchangeable as arguments.
-/// Also remembers what Java's HashSet needs to iterate identically (insertion sequence numbers and the largest size
-/// reached, which fixes the table capacity), since getChildren and snapshots expose that order.
-/// Each entry maps to the child's node, so a walk of the tree (a snapshot view) goes parent to child without a lookup
-/// in the tree's node map per node; the insertion sequence number lives in the node (<see cref="DataNode.ChildSeq"/>,
-/// in what was the object's padding), so neither costs memory.
+/// A znode's children: an open-addressing hash table (linear probing, power-of-two size) of the child nodes
+/// themselves, keyed by each child's name, which is the part of its <see cref="DataNode.Path"/> after the last '/'.
+/// <para>Why not a Dictionary: the tree has no path → node map (lookups walk from the root through these sets), so
+/// a set is the only index of a node. A Dictionary entry costs 24 B plus a 4 B bucket and grows by doubling a prime;
+/// a slot here is a node reference and its name's hash (12 B) at a load factor of at most 3/4. Names are not stored
+/// apart from the paths, and lookups take a span, so finding a child allocates nothing.</para>
+/// <para>The hash is .NET's randomised string hash of the name, not Java's: a client choosing names cannot make the
+/// probes collide. Java's order, which getChildren and snapshots expose, is worked out separately when it is
+/// asked for (<see cref="SortInJavaOrder"/>), from Java's hash, the insertion sequence numbers
+/// (<see cref="DataNode.ChildSeq"/>) and the largest size reached (which fixes Java's table capacity).</para>
 /// </summary>
-public sealed class ChildSet(int initialCapacity)
+public sealed class ChildSet(int javaInitialCapacity)
 {
-    private readonly Dictionary<string, DataNode> _seq = new(NameComparer.Instance);
+    /// <summary>Slots of a new set; most parents have few children.</summary>
+    private const int InitialSlots = 4;
+
+    private DataNode?[] _slots = new DataNode?[InitialSlots];
+    /// <summary>The name hash of the node in the same slot (meaningless where the slot is empty).</summary>
+    private int[] _hashes = new int[InitialSlots];
+    private int _count;
     private int _nextSeq;
     private int _maxSize;
 
-    public int Count => _seq.Count;
+    public int Count => _count;
+
+    /// <summary>The child nodes, in no particular order. The set must not change during the enumeration.</summary>
+    public IEnumerable<DataNode> Nodes
+    {
+        get
+        {
+            foreach (var n in _slots)
+                if (n is not null) yield return n;
+        }
+    }
 
     /// <summary>Full paths of the children, in no particular order.</summary>
-    public IEnumerable<string> Paths => _seq.Keys;
+    public IEnumerable<string> Paths => Nodes.Select(n => n.Path);
 
-    public bool Contains(string nameOrPath) => _seq.ContainsKey(nameOrPath);
+    public bool Contains(string nameOrPath) => Get(NameOf(nameOrPath)) is not null;
 
+    /// <summary>The child called <paramref name="name"/> (a name, not a path), or null.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool Add(string childPath, DataNode node)
+    public DataNode? Get(ReadOnlySpan<char> name)
     {
+        int slot = Find(name, string.GetHashCode(name));
+        return slot >= 0 ? _slots[slot] : null;
+    }
+
+    /// <summary>Adds <paramref name="node"/> under the name its <see cref="DataNode.Path"/> ends with; false (and no
+    /// change) when a child of that name is already present.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool Add(DataNode node)
+    {
+        var name = NameOf(node.Path);
+        int hash = string.GetHashCode(name);
+        if (Find(name, hash) >= 0) return false;
         if (_nextSeq == int.MaxValue) Renumber();
-        if (!_seq.TryAdd(childPath, node)) return false;
+        if ((_count + 1) * 4 > _slots.Length * 3) Grow();
+        Insert(node, hash);
+        _count++;
         node.ChildSeq = _nextSeq++;
-        if (_seq.Count > _maxSize) _maxSize = _seq.Count;
+        if (_count > _maxSize) _maxSize = _count;
         return true;
     }
 
-    public bool Remove(string nameOrPath) => _seq.Remove(nameOrPath);
+    public bool Remove(string nameOrPath) => Remove(NameOf(nameOrPath)) is not null;
+
+    /// <summary>Removes the child called <paramref name="name"/>; returns it, or null when there is none.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public DataNode? Remove(ReadOnlySpan<char> name)
+    {
+        int hole = Find(name, string.GetHashCode(name));
+        if (hole < 0) return null;
+        var removed = _slots[hole];
+        // Backward-shift deletion: move later members of the probe run into the hole when their home slot allows,
+        // so lookups never need tombstones.
+        int mask = _slots.Length - 1;
+        int j = hole;
+        while (true)
+        {
+            j = (j + 1) & mask;
+            if (_slots[j] is null) break;
+            int home = _hashes[j] & mask;
+            bool staysPut = hole <= j ? hole < home && home <= j : hole < home || home <= j;
+            if (staysPut) continue;
+            _slots[hole] = _slots[j];
+            _hashes[hole] = _hashes[j];
+            hole = j;
+        }
+        _slots[hole] = null;
+        _count--;
+        return removed;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int Find(ReadOnlySpan<char> name, int hash)
+    {
+        var slots = _slots;
+        int mask = slots.Length - 1;
+        for (int i = hash & mask; ; i = (i + 1) & mask)
+        {
+            var n = slots[i];
+            if (n is null) return -1;
+            if (_hashes[i] == hash && NameOf(n.Path).SequenceEqual(name)) return i;
+        }
+    }
+
+    private void Insert(DataNode node, int hash)
+    {
+        int mask = _slots.Length - 1;
+        int i = hash & mask;
+        while (_slots[i] is not null) i = (i + 1) & mask;
+        _slots[i] = node;
+        _hashes[i] = hash;
+    }
+
+    private void Grow()
+    {
+        var oldSlots = _slots;
+        var oldHashes = _hashes;
+        _slots = new DataNode?[oldSlots.Length * 2];
+        _hashes = new int[oldSlots.Length * 2];
+        for (int i = 0; i < oldSlots.Length; i++)
+            if (oldSlots[i] is { } n) Insert(n, oldHashes[i]);
+    }
 
     /// <summary>After 2^31 - 1 adds to one set: numbers the present children 0..n-1 in their insertion order, which
     /// keeps every order this set exposes and frees the numbers above.</summary>
     private void Renumber()
     {
-        var nodes = _seq.Values.OrderBy(n => n.ChildSeq).ToList();
+        var nodes = Nodes.OrderBy(n => n.ChildSeq).ToList();
         for (int i = 0; i < nodes.Count; i++) nodes[i].ChildSeq = i;
         _nextSeq = nodes.Count;
     }
@@ -52,7 +143,7 @@ public sealed class ChildSet(int initialCapacity)
     /// <summary>The children's full paths in the order Java's HashSet would iterate their names.</summary>
     public string[] PathsInJavaOrder()
     {
-        var order = new JavaOrderEntry[_seq.Count];
+        var order = new JavaOrderEntry[_count];
         SortInJavaOrder(order);
         var paths = new string[order.Length];
         for (int i = 0; i < order.Length; i++) paths[i] = order[i].Path;
@@ -63,16 +154,21 @@ public sealed class ChildSet(int initialCapacity)
     /// children in Java's order; lets a walk over many parents reuse one buffer.</summary>
     public void SortInJavaOrder(JavaOrderEntry[] scratch)
     {
-        int mask = JavaHashOrder.Capacity(initialCapacity, _maxSize) - 1;
+        int mask = JavaHashOrder.Capacity(javaInitialCapacity, _maxSize) - 1;
         int i = 0;
-        foreach (var (path, child) in _seq)
-            scratch[i++] = new JavaOrderEntry(JavaHashOrder.Spread(JavaHashOrder.StringHash(NameOf(path))) & mask, child.ChildSeq, path, child);
+        foreach (var child in _slots)
+        {
+            if (child is null) continue;
+            scratch[i++] = new JavaOrderEntry(JavaHashOrder.Spread(JavaHashOrder.StringHash(NameOf(child.Path))) & mask, child.ChildSeq, child);
+        }
         Array.Sort(scratch, 0, i);
     }
 
     /// <summary>A child with its Java bucket and insertion sequence; sorts in Java's iteration order.</summary>
-    public readonly record struct JavaOrderEntry(int Bucket, int Seq, string Path, DataNode Node) : IComparable<JavaOrderEntry>
+    public readonly record struct JavaOrderEntry(int Bucket, int Seq, DataNode Node) : IComparable<JavaOrderEntry>
     {
+        public string Path => Node.Path;
+
         public int CompareTo(JavaOrderEntry other) =>
             Bucket != other.Bucket ? Bucket.CompareTo(other.Bucket) : Seq.CompareTo(other.Seq);
     }
@@ -88,17 +184,4 @@ public sealed class ChildSet(int initialCapacity)
 
     /// <summary>The part after the last '/' (all of it when there is none).</summary>
     public static ReadOnlySpan<char> NameOf(string nameOrPath) => nameOrPath.AsSpan(nameOrPath.LastIndexOf('/') + 1);
-
-    /// <summary>Compares and hashes strings by their name part only.</summary>
-    private sealed class NameComparer : IEqualityComparer<string>
-    {
-        public static readonly NameComparer Instance = new();
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public bool Equals(string? x, string? y) =>
-            ReferenceEquals(x, y) || (x is not null && y is not null && NameOf(x).SequenceEqual(NameOf(y)));
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public int GetHashCode(string s) => string.GetHashCode(NameOf(s));
-    }
 }

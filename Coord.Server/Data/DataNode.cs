@@ -15,6 +15,9 @@ public sealed class DataNode
     /// getChildren returns.</summary>
     private const int JavaChildSetInitialCapacity = 8;
 
+    /// <summary>The node's full path ("/" for the root). The tree has no path → node map: this string, held once,
+    /// is both the node's path and (its last component) the key in its parent's <see cref="ChildSet"/>.</summary>
+    public string Path;
     /// <summary>Null when created or set with a null buffer; clients then read back null, as from ZooKeeper.</summary>
     public byte[]? Data;
     /// <summary>The tree's shared instance for this list (<see cref="AclCache"/>), never a per-node copy.</summary>
@@ -27,8 +30,9 @@ public sealed class DataNode
     /// <summary>Null until the first child is added (most znodes are leaves).</summary>
     private ChildSet? _children;
 
-    public DataNode(byte[]? data, IReadOnlyList<Acl> acl, long czxid, long time, long ephemeralOwner)
+    public DataNode(string path, byte[]? data, IReadOnlyList<Acl> acl, long czxid, long time, long ephemeralOwner)
     {
+        Path = path;
         Data = data;
         Acl = acl;
         Czxid = Mzxid = Pzxid = czxid;
@@ -36,10 +40,12 @@ public sealed class DataNode
         EphemeralOwner = ephemeralOwner;
     }
 
-    /// <summary>Full paths of the children, in no particular order.</summary>
-    public IEnumerable<string> ChildPaths => _children?.Paths ?? [];
+    /// <summary>The child nodes, in no particular order.</summary>
+    public IEnumerable<DataNode> Children => _children?.Nodes ?? [];
     public int ChildCount => _children?.Count ?? 0;
-    public bool HasChild(string name) => _children is not null && _children.Contains(name);
+
+    /// <summary>The child called <paramref name="name"/> (a name, not a path), or null.</summary>
+    public DataNode? GetChild(ReadOnlySpan<char> name) => _children?.Get(name);
 
     /// <summary>Child names in the order ZooKeeper returns them (Java HashSet iteration order).</summary>
     public List<string> ChildrenInZooKeeperOrder() => _children?.NamesInJavaOrder() ?? [];
@@ -57,11 +63,11 @@ public sealed class DataNode
         return _children.Count;
     }
 
-    /// <summary>Adds a child by its full path; the string is shared with the tree's node map, not copied.</summary>
-    public bool AddChild(string childPath, DataNode child) => (_children ??= new ChildSet(JavaChildSetInitialCapacity)).Add(childPath, child);
+    /// <summary>Adds a child under the last component of its <see cref="Path"/>; false when that name is taken.</summary>
+    public bool AddChild(DataNode child) => (_children ??= new ChildSet(JavaChildSetInitialCapacity)).Add(child);
 
     // The set is kept when it empties: Java keeps its grown capacity, which later orders must reflect.
-    public bool RemoveChild(string nameOrPath) => _children is not null && _children.Remove(nameOrPath);
+    public DataNode? RemoveChild(ReadOnlySpan<char> name) => _children?.Remove(name);
 
     /// <summary>The Stat a client sees: containers and TTL nodes show ephemeralOwner 0.</summary>
     public Stat ToStat()
@@ -76,8 +82,8 @@ public sealed class DataNode
         new(Czxid, Mzxid, Ctime, Mtime, Version, Cversion, Aversion, EphemeralOwner, Pzxid);
 
     /// <summary>A node as a snapshot stores it (the inverse of <see cref="ToStatPersisted"/>).</summary>
-    public static DataNode FromPersisted(byte[]? data, IReadOnlyList<Acl> acl, in StatPersisted s) =>
-        new(data, acl, s.Czxid, s.Ctime, s.EphemeralOwner)
+    public static DataNode FromPersisted(string path, byte[]? data, IReadOnlyList<Acl> acl, in StatPersisted s) =>
+        new(path, data, acl, s.Czxid, s.Ctime, s.EphemeralOwner)
         {
             Mzxid = s.Mzxid,
             Mtime = s.Mtime,

@@ -18,20 +18,20 @@ public sealed partial class DataTree
     private readonly HashSet<string> _quotaPaths = new(StringComparer.Ordinal);
 
     /// <summary>Quota bookkeeping after a node is created (DataTree.createNode).</summary>
-    private void OnQuotaCreate(string path, string parentPath, string childName, byte[]? data)
+    private void OnQuotaCreate(string path, string parentPath, ReadOnlySpan<char> childName, byte[]? data)
     {
         if (parentPath.StartsWith(QuotaZookeeper, StringComparison.Ordinal))
         {
-            if (childName == QuotaLimitNode) _quotaPaths.Add(TrimQuotaPath(parentPath));
-            if (childName == QuotaStatNode) UpdateQuotaForPath(TrimQuotaPath(parentPath));
+            if (childName.SequenceEqual(QuotaLimitNode)) _quotaPaths.Add(TrimQuotaPath(parentPath));
+            if (childName.SequenceEqual(QuotaStatNode)) UpdateQuotaForPath(TrimQuotaPath(parentPath));
         }
         var prefix = MaxPrefixWithQuota(path);
         if (prefix is not null) UpdateQuotaStat(prefix, data?.Length ?? 0, 1);
     }
 
-    private void OnQuotaDelete(string path, string parentPath, string childName, byte[]? data)
+    private void OnQuotaDelete(string path, string parentPath, ReadOnlySpan<char> childName, byte[]? data)
     {
-        if (parentPath.StartsWith(QuotaZookeeper, StringComparison.Ordinal) && childName == QuotaLimitNode)
+        if (parentPath.StartsWith(QuotaZookeeper, StringComparison.Ordinal) && childName.SequenceEqual(QuotaLimitNode))
             _quotaPaths.Remove(TrimQuotaPath(parentPath));
         var prefix = MaxPrefixWithQuota(path);
         if (prefix is not null) UpdateQuotaStat(prefix, -(data?.Length ?? 0), -1);
@@ -64,16 +64,14 @@ public sealed partial class DataTree
     private void UpdateQuotaForPath(string path)
     {
         long count = 0, bytes = 0;
-        var stack = new Stack<string>();
-        stack.Push(path);
+        var stack = new Stack<DataNode>();
+        if (GetNode(path) is { } top) stack.Push(top);
         while (stack.Count > 0)
         {
-            var p = stack.Pop();
-            var n = GetNode(p);
-            if (n is null) continue;
+            var n = stack.Pop();
             count++;
             bytes += n.Data?.Length ?? 0;
-            foreach (var c in n.ChildPaths) stack.Push(c);
+            foreach (var c in n.Children) stack.Push(c);
         }
         var stat = GetNode(QuotaZookeeper + path + "/" + QuotaStatNode);
         if (stat is null) return;

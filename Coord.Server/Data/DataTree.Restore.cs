@@ -14,7 +14,8 @@ public sealed partial class DataTree
     /// <summary>Empties the tree (the nodes the constructor made included) before a snapshot is loaded.</summary>
     public void BeginRestore()
     {
-        _nodes.Clear();
+        _root = null;
+        _nodeCount = 0;
         Acls.Clear();
         _ephemerals.Clear();
         _containers.Clear();
@@ -23,7 +24,6 @@ public sealed partial class DataTree
         _digestLog.Clear();
         ApproximateDataSize = 0;
         TreeDigest = 0;
-        _restoreParentPath = null;
         _restoreParent = null;
         LastProcessedZxid = 0;
     }
@@ -34,12 +34,18 @@ public sealed partial class DataTree
     public void RestoreNode(string path, DataNode node)
     {
         if (path.Length == 0) path = RootPath;
-        if (!_nodes.TryAdd(path, node)) throw new InvalidDataException($"node {path} restored twice");
-        if (path != RootPath)
+        node.Path = path;
+        if (path == RootPath)
         {
-            RestoreParentOf(path).AddChild(path, node);
+            if (_root is not null) throw new InvalidDataException($"node {path} restored twice");
+            _root = node;
+        }
+        else
+        {
+            if (!RestoreParentOf(path).AddChild(node)) throw new InvalidDataException($"node {path} restored twice");
             ApproximateDataSize += path.Length + (node.Data?.Length ?? 0);
         }
+        _nodeCount++;
         node.Acl = Acls.Acquire(node.Acl);
         DigestAdd(path, node);
         long owner = node.EphemeralOwner;
@@ -53,8 +59,7 @@ public sealed partial class DataTree
     }
 
     // A snapshot lists a parent's children one after another (pre-order), so the last parent found is almost always
-    // the next one too: comparing against it saves a parent-path string and a map lookup per node.
-    private string? _restoreParentPath;
+    // the next one too: comparing against it saves a walk from the root per node.
     private DataNode? _restoreParent;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -62,13 +67,9 @@ public sealed partial class DataTree
     {
         int slash = path.LastIndexOf('/');
         var parentPath = slash == 0 ? RootPath.AsSpan() : path.AsSpan(0, Math.Max(slash, 0));
-        if (_restoreParent is not null && parentPath.SequenceEqual(_restoreParentPath)) return _restoreParent;
-        if (slash < 0 || !_nodes.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(parentPath, out var key, out var parent))
-        {
-            _nodes.Remove(path);
-            throw new InvalidDataException($"Invalid Datatree, unable to find parent {parentPath} of path {path}");
-        }
-        _restoreParentPath = key;
+        if (_restoreParent is not null && parentPath.SequenceEqual(_restoreParent.Path)) return _restoreParent;
+        var parent = slash < 0 ? null : GetNode(parentPath);
+        if (parent is null) throw new InvalidDataException($"Invalid Datatree, unable to find parent {parentPath} of path {path}");
         _restoreParent = parent;
         return parent;
     }
@@ -80,19 +81,18 @@ public sealed partial class DataTree
         // Only the quota subtree can hold limit nodes: walking it, not the whole node map, saves a pass over every
         // node of a large tree (~60 ms of a 1M-znode restart).
         const string limitSuffix = "/" + QuotaLimitNode;
-        var pending = new Stack<string>();
-        if (_nodes.ContainsKey(QuotaZookeeper)) pending.Push(QuotaZookeeper);
+        var pending = new Stack<DataNode>();
+        if (GetNode(QuotaZookeeper) is { } quotaRoot) pending.Push(quotaRoot);
         while (pending.Count > 0)
         {
-            var path = pending.Pop();
-            var node = _nodes[path];
+            var node = pending.Pop();
+            var path = node.Path;
             if (node.ChildCount == 0 && path.StartsWith(QuotaZookeeper + "/", StringComparison.Ordinal) && path.EndsWith(limitSuffix, StringComparison.Ordinal))
                 _quotaPaths.Add(TrimQuotaPath(path[..^limitSuffix.Length]));
-            foreach (var child in node.ChildPaths) pending.Push(child);
+            foreach (var child in node.Children) pending.Push(child);
         }
         foreach (var quotaPath in _quotaPaths) UpdateQuotaForPath(quotaPath);
         LastProcessedZxid = zxid;
-        _restoreParentPath = null;
         _restoreParent = null;
     }
 }

@@ -12,17 +12,16 @@ public sealed partial class DataTree
     /// (DataTree.serializeNode), without recursion so deep chains cannot overflow the stack.</summary>
     public IEnumerable<(string Path, DataNode Node)> NodesInSnapshotOrder()
     {
-        if (!_nodes.TryGetValue(RootPath, out var root)) yield break;
-        var stack = new Stack<(string, DataNode)>();
-        stack.Push((RootPath, root));
+        if (_root is null) yield break;
+        var scratch = new ChildSet.JavaOrderEntry[64];
+        var stack = new Stack<DataNode>();
+        stack.Push(_root);
         while (stack.Count > 0)
         {
-            var (path, node) = stack.Pop();
-            yield return (path, node);
-            if (node.ChildCount == 0) continue;
-            var children = node.ChildPathsInZooKeeperOrder();
-            for (int i = children.Length - 1; i >= 0; i--)
-                if (_nodes.TryGetValue(children[i], out var child)) stack.Push((children[i], child));
+            var node = stack.Pop();
+            yield return (node.Path, node);
+            int n = node.SortChildrenInZooKeeperOrder(ref scratch);
+            for (int c = n - 1; c >= 0; c--) stack.Push(scratch[c].Node);
         }
     }
 
@@ -32,27 +31,21 @@ public sealed partial class DataTree
     {
         if (_snapshotView is { IsComplete: false }) throw new InvalidOperationException("a snapshot view is still being read");
         // The same walk as NodesInSnapshotOrder, written out: this runs on the tree thread while requests wait, so it
-        // allocates only the two result arrays (one sort buffer is reused across parents).
-        var paths = new string[_nodes.Count];
-        var nodes = new DataNode[_nodes.Count];
+        // allocates only the result array (one sort buffer is reused across parents).
+        var nodes = new DataNode[_nodeCount];
         int i = 0;
         var scratch = new ChildSet.JavaOrderEntry[64];
-        var stack = new Stack<(string, DataNode)>();
-        if (_nodes.TryGetValue(RootPath, out var root)) stack.Push((RootPath, root));
-        while (stack.Count > 0 && i < paths.Length)
+        var stack = new Stack<DataNode>();
+        if (_root is not null) stack.Push(_root);
+        while (stack.Count > 0 && i < nodes.Length)
         {
-            var (path, node) = stack.Pop();
-            paths[i] = path;
+            var node = stack.Pop();
             nodes[i++] = node;
             int n = node.SortChildrenInZooKeeperOrder(ref scratch);
-            for (int c = n - 1; c >= 0; c--) stack.Push((scratch[c].Path, scratch[c].Node));
+            for (int c = n - 1; c >= 0; c--) stack.Push(scratch[c].Node);
         }
-        if (i < paths.Length)
-        {
-            Array.Resize(ref paths, i);
-            Array.Resize(ref nodes, i);
-        }
-        _snapshotView = new TreeSnapshot(paths, nodes, LastProcessedZxid, TreeDigest);
+        if (i < nodes.Length) Array.Resize(ref nodes, i);
+        _snapshotView = new TreeSnapshot(nodes, LastProcessedZxid, TreeDigest);
         return _snapshotView;
     }
 

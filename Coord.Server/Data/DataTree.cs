@@ -18,7 +18,12 @@ public sealed partial class DataTree
     public const string QuotaZookeeper = "/zookeeper/quota";
     public const string ConfigZookeeper = "/zookeeper/config";
 
-    private readonly Dictionary<string, DataNode> _nodes = new(StringComparer.Ordinal);
+    /// <summary>There is no path → node map (ZooKeeper's NodeHashMap): a lookup walks from the root through the
+    /// child sets, one hash probe per path component, and a node costs no map entry (~40 B with the map's slack,
+    /// about a tenth of a 100-byte znode's memory).</summary>
+    private DataNode? _root;
+    /// <summary>Nodes in the tree, the root included.</summary>
+    private int _nodeCount;
     /// <summary>ZooKeeper keeps each session's ephemerals in a new HashSet&lt;String&gt;() (capacity 16).</summary>
     private const int JavaEphemeralSetInitialCapacity = 16;
     private readonly Dictionary<long, JavaOrderedStringSet> _ephemerals = [];
@@ -39,34 +44,53 @@ public sealed partial class DataTree
 
     public DataTree()
     {
-        var root = new DataNode([], Acls.Acquire(Acl.OpenAclUnsafe), 0, 0, 0);
-        _nodes[RootPath] = root;
+        var root = new DataNode(RootPath, [], Acls.Acquire(Acl.OpenAclUnsafe), 0, 0, 0);
+        _root = root;
+        _nodeCount = 1;
         DigestAdd(RootPath, root);
         AddSystemNode(ProcZookeeper, Acl.OpenAclUnsafe);
         AddSystemNode(QuotaZookeeper, Acl.OpenAclUnsafe);
         AddSystemNode(ConfigZookeeper, Acl.ReadAclUnsafe);
         // ZooKeeper creates /zookeeper/config with aversion -1 (DataTree.addConfigNode).
-        _nodes[ConfigZookeeper].Aversion = -1;
+        GetNode(ConfigZookeeper)!.Aversion = -1;
     }
 
     private void AddSystemNode(string path, IReadOnlyList<Acl> acl)
     {
-        var node = new DataNode([], Acls.Acquire(acl), 0, 0, 0);
-        _nodes[path] = node;
-        _nodes[PathUtils.Parent(path)].AddChild(path, node);
+        var node = new DataNode(path, [], Acls.Acquire(acl), 0, 0, 0);
+        GetNode(PathUtils.Parent(path))!.AddChild(node);
+        _nodeCount++;
         DigestAdd(path, node);
         ApproximateDataSize += path.Length;
     }
 
     /// <summary>Node count as ZooKeeper reports it (srvr, mntr): its map holds the root twice, under "" and "/".</summary>
-    public int NodeCount => _nodes.Count + 1;
+    public int NodeCount => _nodeCount + 1;
     public IReadOnlyDictionary<long, JavaOrderedStringSet> Ephemerals => _ephemerals;
     public IReadOnlyCollection<string> Containers => _containers;
     public IReadOnlyCollection<string> Ttls => _ttls;
 
     /// <summary>Looks a node up; "" is an alias of the root, as in ZooKeeper.</summary>
-    public DataNode? GetNode(string path) =>
-        _nodes.TryGetValue(path.Length == 0 ? RootPath : path, out var n) ? n : null;
+    public DataNode? GetNode(string path) => GetNode(path.AsSpan());
+
+    /// <summary>Walks from the root one component at a time. Anything that is not a well-formed absolute path (no
+    /// leading '/', an empty component, a trailing '/') names no node, as it names no key in ZooKeeper's map.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public DataNode? GetNode(ReadOnlySpan<char> path)
+    {
+        var node = _root;
+        if (path.Length <= 1) return path.Length == 0 || path[0] == '/' ? node : null;
+        if (path[0] != '/') return null;
+        path = path[1..];
+        while (node is not null)
+        {
+            int slash = path.IndexOf('/');
+            if (slash < 0) return node.GetChild(path);
+            node = node.GetChild(path[..slash]);
+            path = path[(slash + 1)..];
+        }
+        return null;
+    }
 
     public static bool IsSpecialPath(string path) =>
         path is RootPath or ProcZookeeper or QuotaZookeeper or ConfigZookeeper;
@@ -85,10 +109,10 @@ public sealed partial class DataTree
         stack.Push(node);
         while (stack.Count > 0)
         {
-            foreach (var cp in stack.Pop().ChildPaths)
+            foreach (var child in stack.Pop().Children)
             {
                 total++;
-                if (_nodes.TryGetValue(cp, out var cn) && cn.ChildCount > 0) stack.Push(cn);
+                if (child.ChildCount > 0) stack.Push(child);
             }
         }
         return total;
@@ -217,10 +241,10 @@ public sealed partial class DataTree
 
     private Stat CreateNode(string path, byte[]? data, IReadOnlyList<Acl> acl, long ephemeralOwner, int parentCVersion, long zxid, long time)
     {
-        string parentPath = PathUtils.Parent(path);
-        string name = PathUtils.Name(path);
-        var parent = GetNode(parentPath) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
-        if (parent.HasChild(name)) throw new KeeperException(KeeperErrorCode.NodeExists, path);
+        var parent = GetNode(ParentOf(path)) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
+        var name = ChildSet.NameOf(path);
+        if (name.IsEmpty || parent.GetChild(name) is not null) throw new KeeperException(KeeperErrorCode.NodeExists, path);
+        string parentPath = parent.Path;
         if (parentCVersion == -1) parentCVersion = parent.Cversion + 1;
         BeforeChange(parent);
         DigestRemove(parentPath, parent);
@@ -230,9 +254,9 @@ public sealed partial class DataTree
             parent.Cversion = parentCVersion;
             parent.Pzxid = zxid;
         }
-        var node = new DataNode(data, Acls.Acquire(acl), zxid, time, ephemeralOwner);
-        parent.AddChild(path, node);
-        _nodes[path] = node;
+        var node = new DataNode(path, data, Acls.Acquire(acl), zxid, time, ephemeralOwner);
+        parent.AddChild(node);
+        _nodeCount++;
         DigestAdd(parentPath, parent);
         DigestAdd(path, node);
         ApproximateDataSize += path.Length + (data?.Length ?? 0);
@@ -252,15 +276,15 @@ public sealed partial class DataTree
 
     private void DeleteNode(string path, long zxid)
     {
-        string parentPath = PathUtils.Parent(path);
-        string name = PathUtils.Name(path);
-        if (!_nodes.TryGetValue(path, out var node)) throw new KeeperException(KeeperErrorCode.NoNode, path);
-        var parent = GetNode(parentPath) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
+        var parent = GetNode(ParentOf(path));
+        var name = ChildSet.NameOf(path);
+        var node = parent?.GetChild(name) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
+        string parentPath = parent.Path;
         BeforeChange(parent);
         DigestRemove(path, node);
         DigestRemove(parentPath, parent);
-        _nodes.Remove(path);
-        parent.RemoveChild(path);
+        parent.RemoveChild(name);
+        _nodeCount--;
         Acls.Release(node.Acl);
         if (zxid > parent.Pzxid) parent.Pzxid = zxid;
         DigestAdd(parentPath, parent);
@@ -380,6 +404,27 @@ public sealed partial class DataTree
         }
     }
 
-    /// <summary>All nodes, for dumps and snapshots.</summary>
-    public IEnumerable<KeyValuePair<string, DataNode>> Nodes => _nodes;
+    /// <summary>The parent part of an absolute path: "/a/b" → "/a", "/a" → "/" (no string made).</summary>
+    private static ReadOnlySpan<char> ParentOf(string path)
+    {
+        int slash = path.LastIndexOf('/');
+        return slash <= 0 ? RootPath : path.AsSpan(0, slash);
+    }
+
+    /// <summary>All nodes by path, in no particular order (tools, tests, ACL numbering).</summary>
+    public IEnumerable<KeyValuePair<string, DataNode>> Nodes
+    {
+        get
+        {
+            if (_root is null) yield break;
+            var stack = new Stack<DataNode>();
+            stack.Push(_root);
+            while (stack.Count > 0)
+            {
+                var node = stack.Pop();
+                yield return new(node.Path, node);
+                foreach (var child in node.Children) stack.Push(child);
+            }
+        }
+    }
 }

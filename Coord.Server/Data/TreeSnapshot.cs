@@ -13,8 +13,8 @@ public readonly record struct NodeState(byte[]? Data, IReadOnlyList<Acl> Acl, St
 /// <summary>
 /// The tree as it was at one zxid, readable from another thread while the tree thread goes on applying txns: the
 /// server writes its snapshots from one of these (<see cref="DataTree.TakeSnapshotView"/>).
-/// <para>Taking the view lists the nodes in snapshot order as a path and a node reference each (16 B per node, and
-/// the paths are the tree's own strings) instead of copying every node's state (~180 B). Afterwards, the first time
+/// <para>Taking the view lists the nodes in snapshot order as a node reference each (8 B per node; a node's path
+/// never changes, so the node's own string serves) instead of copying every node's state (~180 B). Afterwards, the first time
 /// the tree is about to change one of the nodes, it hands the node to <see cref="Preserve"/>, which keeps the state
 /// from before the change; <see cref="StateAt"/> returns that preserved state when there is one, else the node's
 /// current (unchanged) state. Data arrays are replaced, never written into, so sharing them is safe.</para>
@@ -24,14 +24,12 @@ public readonly record struct NodeState(byte[]? Data, IReadOnlyList<Acl> Acl, St
 /// </summary>
 public sealed class TreeSnapshot
 {
-    private readonly string[] _paths;
     private readonly DataNode[] _nodes;
     private readonly Dictionary<DataNode, NodeState> _before = new(ReferenceEqualityComparer.Instance);
     private volatile bool _complete;
 
-    internal TreeSnapshot(string[] paths, DataNode[] nodes, long zxid, long treeDigest)
+    internal TreeSnapshot(DataNode[] nodes, long zxid, long treeDigest)
     {
-        _paths = paths;
         _nodes = nodes;
         Zxid = zxid;
         TreeDigest = treeDigest;
@@ -41,12 +39,12 @@ public sealed class TreeSnapshot
     public long Zxid { get; }
     /// <summary>The tree digest at <see cref="Zxid"/>.</summary>
     public long TreeDigest { get; }
-    public int Count => _paths.Length;
+    public int Count => _nodes.Length;
     public bool IsComplete => _complete;
 
     /// <summary>Node <paramref name="i"/>'s path, in snapshot order (the root is "/").</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public string PathAt(int i) => _paths[i];
+    public string PathAt(int i) => _nodes[i].Path;
 
     /// <summary>Node <paramref name="i"/>'s state when the view was taken.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

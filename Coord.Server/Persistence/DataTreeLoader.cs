@@ -68,7 +68,7 @@ public static class DataTreeLoader
         tree.BeginRestore();
         foreach (var n in snap.Nodes)
         {
-            tree.RestoreNode(n.Path, DataNode.FromPersisted(n.Data, snap.ResolveAcl(n.AclId), n.Stat));
+            tree.RestoreNode(n.Path, DataNode.FromPersisted(n.Path, n.Data, snap.ResolveAcl(n.AclId), n.Stat));
         }
         tree.EndRestore(Math.Max(snap.Zxid, 0));
     }
@@ -113,7 +113,7 @@ public static class DataTreeLoader
             _sawRoot = true;
             if (!_acls.TryGetValue(aclId, out var acl))
                 throw new PersistenceCorruptException($"snapshot node refers to ACL id {aclId}, which is not in the ACL cache");
-            var node = DataNode.FromPersisted(data, acl, s);
+            var node = DataNode.FromPersisted(path, data, acl, s);
             tree.RestoreNode(path, node);
             if (!ReferenceEquals(node.Acl, acl)) _acls[aclId] = node.Acl;
         }

@@ -363,8 +363,8 @@ public sealed partial class ZooKeeperServer
         return n;
     }
 
-    /// <summary>Children in the order ZooKeeper sends them (its HashSet's iteration order).</summary>
-    /// <summary>The child names, written straight from the full paths the node keeps (no name strings made).</summary>
+    /// <summary>Children in the order ZooKeeper sends them (its HashSet's iteration order), written straight from the
+    /// children's paths (no name strings made).</summary>
     private static void WriteChildren(ref JuteWriter w, DataNode n)
     {
         var paths = n.ChildPathsInZooKeeperOrder();

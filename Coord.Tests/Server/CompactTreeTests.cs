@@ -58,8 +58,10 @@ public sealed class CompactTreeTests
     public void ChildSet_NamesAndPathsAreInterchangeable()
     {
         var set = new ChildSet(8);
-        Assert.That(set.Add("/p/a", Leaf()), Is.True);
-        Assert.That(set.Add("/p/a", Leaf()), Is.False);
+        Assert.That(set.Add(Leaf("/p/a")), Is.True);
+        Assert.That(set.Add(Leaf("/p/a")), Is.False);
+        Assert.That(set.Get("a")!.Path, Is.EqualTo("/p/a"));
+        Assert.That(set.Get("/p/a"), Is.Null, "Get takes a name, not a path");
         Assert.That(set.Contains("a"), Is.True);
         Assert.That(set.Contains("/p/a"), Is.True);
         Assert.That(set.Contains("/p/ab"), Is.False);
@@ -75,7 +77,7 @@ public sealed class CompactTreeTests
         var names = Enumerable.Range(0, 40).Select(i => $"n{i * 7919 % 1000}").Distinct().ToList();
         var byPath = new ChildSet(8);
         var byName = new JavaOrderedStringSet(8);
-        foreach (var n in names) { byPath.Add("/parent/" + n, Leaf()); byName.Add(n); }
+        foreach (var n in names) { byPath.Add(Leaf("/parent/" + n)); byName.Add(n); }
         foreach (var n in names.Where((_, i) => i % 3 == 0)) { byPath.Remove(n); byName.Remove(n); }
         Assert.That(byPath.NamesInJavaOrder(), Is.EqualTo(byName.JavaOrder()));
         Assert.That(byPath.PathsInJavaOrder(), Is.EqualTo(byName.JavaOrder().Select(n => "/parent/" + n)));
@@ -89,7 +91,7 @@ public sealed class CompactTreeTests
         var set = new ChildSet(8);
         var reference = new JavaOrderedStringSet(8);
         set.SetNextSeqForTest(int.MaxValue - 100);
-        foreach (var n in names) { set.Add("/p/" + n, Leaf()); reference.Add(n); }
+        foreach (var n in names) { set.Add(Leaf("/p/" + n)); reference.Add(n); }
         foreach (var n in names.Where((_, i) => i % 5 == 0)) { set.Remove(n); reference.Remove(n); }
         Assert.That(set.NamesInJavaOrder(), Is.EqualTo(reference.JavaOrder()));
     }
@@ -98,15 +100,15 @@ public sealed class CompactTreeTests
     public void ChildSet_HandsOutTheChildNodesInJavaOrder()
     {
         var set = new ChildSet(8);
-        var nodes = Enumerable.Range(0, 30).ToDictionary(i => $"/p/k{i}", _ => Leaf());
-        foreach (var (path, node) in nodes) set.Add(path, node);
+        var nodes = Enumerable.Range(0, 30).Select(i => $"/p/k{i}").ToDictionary(p => p, Leaf);
+        foreach (var node in nodes.Values) set.Add(node);
         var scratch = new ChildSet.JavaOrderEntry[set.Count];
         set.SortInJavaOrder(scratch);
         Assert.That(scratch.Select(e => e.Path), Is.EqualTo(set.PathsInJavaOrder()));
         Assert.That(scratch.Select(e => e.Node), Is.EqualTo(scratch.Select(e => nodes[e.Path])), "each path with its own node");
     }
 
-    private static DataNode Leaf() => new([], Acl.OpenAclUnsafe, 1, 1, 0);
+    private static DataNode Leaf(string path) => new(path, [], Acl.OpenAclUnsafe, 1, 1, 0);
 
     [Test]
     public void DataTree_ChildrenOfRootAndDeeperNodes()
