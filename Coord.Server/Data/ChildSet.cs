@@ -3,7 +3,7 @@ namespace Coord.Server.Data;
 
 /// <summary>
 /// A znode's children: an open-addressing hash table (linear probing, power-of-two size) of the child nodes
-/// themselves, keyed by each child's name, which is the part of its <see cref="DataNode.Path"/> after the last '/'.
+/// themselves, keyed by each child's <see cref="DataNode.Name"/>.
 /// <para>Why not a Dictionary: the tree has no path → node map (lookups walk from the root through these sets), so
 /// a set is the only index of a node. A Dictionary entry costs 24 B plus a 4 B bucket and grows by doubling a prime;
 /// a slot here is a node reference and its name's hash (12 B) at a load factor of at most 3/4. Names are not stored
@@ -37,9 +37,6 @@ public sealed class ChildSet(int javaInitialCapacity)
         }
     }
 
-    /// <summary>Full paths of the children, in no particular order.</summary>
-    public IEnumerable<string> Paths => Nodes.Select(n => n.Path);
-
     public bool Contains(string nameOrPath) => Get(NameOf(nameOrPath)) is not null;
 
     /// <summary>The child called <paramref name="name"/> (a name, not a path), or null.</summary>
@@ -50,12 +47,12 @@ public sealed class ChildSet(int javaInitialCapacity)
         return slot >= 0 ? _slots[slot] : null;
     }
 
-    /// <summary>Adds <paramref name="node"/> under the name its <see cref="DataNode.Path"/> ends with; false (and no
-    /// change) when a child of that name is already present.</summary>
+    /// <summary>Adds <paramref name="node"/> under its <see cref="DataNode.Name"/>; false (and no change) when a
+    /// child of that name is already present.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Add(DataNode node)
     {
-        var name = NameOf(node.Path);
+        var name = node.Name.AsSpan();
         int hash = string.GetHashCode(name);
         if (Find(name, hash) >= 0) return false;
         if (_nextSeq == int.MaxValue) Renumber();
@@ -105,7 +102,7 @@ public sealed class ChildSet(int javaInitialCapacity)
         {
             var n = slots[i];
             if (n is null) return -1;
-            if (_hashes[i] == hash && NameOf(n.Path).SequenceEqual(name)) return i;
+            if (_hashes[i] == hash && n.Name.AsSpan().SequenceEqual(name)) return i;
         }
     }
 
@@ -140,14 +137,14 @@ public sealed class ChildSet(int javaInitialCapacity)
     /// <summary>Tests: continues numbering from <paramref name="next"/> (to reach the renumbering without 2^31 adds).</summary>
     internal void SetNextSeqForTest(int next) => _nextSeq = next;
 
-    /// <summary>The children's full paths in the order Java's HashSet would iterate their names.</summary>
-    public string[] PathsInJavaOrder()
+    /// <summary>The children's names in the order Java's HashSet would iterate them (what getChildren returns).</summary>
+    public List<string> NamesInJavaOrder()
     {
         var order = new JavaOrderEntry[_count];
         SortInJavaOrder(order);
-        var paths = new string[order.Length];
-        for (int i = 0; i < order.Length; i++) paths[i] = order[i].Path;
-        return paths;
+        var names = new List<string>(order.Length);
+        foreach (var e in order) names.Add(e.Node.Name);
+        return names;
     }
 
     /// <summary>Fills the first <see cref="Count"/> slots of <paramref name="scratch"/> (at least that long) with the
@@ -159,7 +156,7 @@ public sealed class ChildSet(int javaInitialCapacity)
         foreach (var child in _slots)
         {
             if (child is null) continue;
-            scratch[i++] = new JavaOrderEntry(JavaHashOrder.Spread(JavaHashOrder.StringHash(NameOf(child.Path))) & mask, child.ChildSeq, child);
+            scratch[i++] = new JavaOrderEntry(JavaHashOrder.Spread(JavaHashOrder.StringHash(child.Name)) & mask, child.ChildSeq, child);
         }
         Array.Sort(scratch, 0, i);
     }
@@ -167,19 +164,10 @@ public sealed class ChildSet(int javaInitialCapacity)
     /// <summary>A child with its Java bucket and insertion sequence; sorts in Java's iteration order.</summary>
     public readonly record struct JavaOrderEntry(int Bucket, int Seq, DataNode Node) : IComparable<JavaOrderEntry>
     {
-        public string Path => Node.Path;
+        public string Name => Node.Name;
 
         public int CompareTo(JavaOrderEntry other) =>
             Bucket != other.Bucket ? Bucket.CompareTo(other.Bucket) : Seq.CompareTo(other.Seq);
-    }
-
-    /// <summary>The children's names in Java's HashSet order (what getChildren returns).</summary>
-    public List<string> NamesInJavaOrder()
-    {
-        var paths = PathsInJavaOrder();
-        var names = new List<string>(paths.Length);
-        foreach (var p in paths) names.Add(NameOf(p).ToString());
-        return names;
     }
 
     /// <summary>The part after the last '/' (all of it when there is none).</summary>

@@ -15,9 +15,10 @@ public sealed class DataNode
     /// getChildren returns.</summary>
     private const int JavaChildSetInitialCapacity = 8;
 
-    /// <summary>The node's full path ("/" for the root). The tree has no path → node map: this string, held once,
-    /// is both the node's path and (its last component) the key in its parent's <see cref="ChildSet"/>.</summary>
-    public string Path;
+    /// <summary>The last component of the node's path ("" for the root): its key in its parent's
+    /// <see cref="ChildSet"/>. Full paths are not stored (a 20-character path is 64 B as a string, the name ~40 B); the
+    /// tree has no path → node map, and walks that need paths compose them (<see cref="PathComposer"/>).</summary>
+    public string Name;
     /// <summary>Null when created or set with a null buffer; clients then read back null, as from ZooKeeper.</summary>
     public byte[]? Data;
     /// <summary>The tree's shared instance for this list (<see cref="AclCache"/>), never a per-node copy.</summary>
@@ -25,14 +26,14 @@ public sealed class DataNode
     public long Czxid, Mzxid, Ctime, Mtime, EphemeralOwner, Pzxid;
     public int Version, Cversion, Aversion;
     /// <summary>This node's insertion number in its parent's <see cref="ChildSet"/>, which Java's iteration order
-    /// needs. Fits the 4 B of padding the object had (104 B either way).</summary>
+    /// needs. With it the object is 112 B, 8-byte aligned (16 B header, four references, six longs, four ints).</summary>
     internal int ChildSeq;
     /// <summary>Null until the first child is added (most znodes are leaves).</summary>
     private ChildSet? _children;
 
-    public DataNode(string path, byte[]? data, IReadOnlyList<Acl> acl, long czxid, long time, long ephemeralOwner)
+    public DataNode(string name, byte[]? data, IReadOnlyList<Acl> acl, long czxid, long time, long ephemeralOwner)
     {
-        Path = path;
+        Name = name;
         Data = data;
         Acl = acl;
         Czxid = Mzxid = Pzxid = czxid;
@@ -50,8 +51,6 @@ public sealed class DataNode
     /// <summary>Child names in the order ZooKeeper returns them (Java HashSet iteration order).</summary>
     public List<string> ChildrenInZooKeeperOrder() => _children?.NamesInJavaOrder() ?? [];
 
-    /// <summary>Child full paths in ZooKeeper's order (snapshots walk the tree in it).</summary>
-    public string[] ChildPathsInZooKeeperOrder() => _children?.PathsInJavaOrder() ?? [];
 
     /// <summary>Writes the children in ZooKeeper's order into <paramref name="scratch"/> (grown when too small);
     /// returns how many there are.</summary>
@@ -63,7 +62,7 @@ public sealed class DataNode
         return _children.Count;
     }
 
-    /// <summary>Adds a child under the last component of its <see cref="Path"/>; false when that name is taken.</summary>
+    /// <summary>Adds a child under its <see cref="Name"/>; false when that name is taken.</summary>
     public bool AddChild(DataNode child) => (_children ??= new ChildSet(JavaChildSetInitialCapacity)).Add(child);
 
     // The set is kept when it empties: Java keeps its grown capacity, which later orders must reflect.
@@ -82,8 +81,8 @@ public sealed class DataNode
         new(Czxid, Mzxid, Ctime, Mtime, Version, Cversion, Aversion, EphemeralOwner, Pzxid);
 
     /// <summary>A node as a snapshot stores it (the inverse of <see cref="ToStatPersisted"/>).</summary>
-    public static DataNode FromPersisted(string path, byte[]? data, IReadOnlyList<Acl> acl, in StatPersisted s) =>
-        new(path, data, acl, s.Czxid, s.Ctime, s.EphemeralOwner)
+    public static DataNode FromPersisted(string name, byte[]? data, IReadOnlyList<Acl> acl, in StatPersisted s) =>
+        new(name, data, acl, s.Czxid, s.Ctime, s.EphemeralOwner)
         {
             Mzxid = s.Mzxid,
             Mtime = s.Mtime,

@@ -24,25 +24,30 @@ public sealed partial class DataTree
         _digestLog.Clear();
         ApproximateDataSize = 0;
         TreeDigest = 0;
+        _restoreParentPath = null;
         _restoreParent = null;
+        _lastRestoredPath = null;
+        _lastRestored = null;
         LastProcessedZxid = 0;
     }
 
-    /// <summary>Adds one node read from a snapshot. The root comes first (as "" or "/"); every other node's parent
-    /// must already be present.</summary>
+    /// <summary>Adds one node read from a snapshot and returns it. The root comes first (as "" or "/"); every other
+    /// node's parent must already be present.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void RestoreNode(string path, DataNode node)
+    public DataNode RestoreNode(string path, byte[]? data, IReadOnlyList<Coord.Protocol.Records.Acl> acl, in Coord.Protocol.Records.StatPersisted stat)
     {
         if (path.Length == 0) path = RootPath;
-        node.Path = path;
+        DataNode node;
         if (path == RootPath)
         {
             if (_root is not null) throw new InvalidDataException($"node {path} restored twice");
-            _root = node;
+            _root = node = DataNode.FromPersisted("", data, acl, stat);
         }
         else
         {
-            if (!RestoreParentOf(path).AddChild(node)) throw new InvalidDataException($"node {path} restored twice");
+            var parent = RestoreParentOf(path);
+            node = DataNode.FromPersisted(ChildSet.NameOf(path).ToString(), data, acl, stat);
+            if (!parent.AddChild(node)) throw new InvalidDataException($"node {path} restored twice");
             ApproximateDataSize += path.Length + (node.Data?.Length ?? 0);
         }
         _nodeCount++;
@@ -56,20 +61,33 @@ public sealed partial class DataTree
             if (!_ephemerals.TryGetValue(owner, out var set)) _ephemerals[owner] = set = new JavaOrderedStringSet(JavaEphemeralSetInitialCapacity);
             set.Add(path);
         }
+        _lastRestoredPath = path;
+        _lastRestored = node;
+        return node;
     }
 
     // A snapshot lists a parent's children one after another (pre-order), so the last parent found is almost always
-    // the next one too: comparing against it saves a walk from the root per node.
+    // the next one too, and otherwise it is most often the node just restored (a parent's first child follows it):
+    // comparing against those two saves a walk from the root and a parent-path string per node.
+    private string? _restoreParentPath;
     private DataNode? _restoreParent;
+    private string? _lastRestoredPath;
+    private DataNode? _lastRestored;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private DataNode RestoreParentOf(string path)
     {
         int slash = path.LastIndexOf('/');
         var parentPath = slash == 0 ? RootPath.AsSpan() : path.AsSpan(0, Math.Max(slash, 0));
-        if (_restoreParent is not null && parentPath.SequenceEqual(_restoreParent.Path)) return _restoreParent;
+        if (_restoreParent is not null && parentPath.SequenceEqual(_restoreParentPath)) return _restoreParent;
+        if (_lastRestored is not null && parentPath.SequenceEqual(_lastRestoredPath))
+        {
+            _restoreParentPath = _lastRestoredPath;
+            return _restoreParent = _lastRestored;
+        }
         var parent = slash < 0 ? null : GetNode(parentPath);
         if (parent is null) throw new InvalidDataException($"Invalid Datatree, unable to find parent {parentPath} of path {path}");
+        _restoreParentPath = parentPath.ToString();
         _restoreParent = parent;
         return parent;
     }
@@ -81,18 +99,20 @@ public sealed partial class DataTree
         // Only the quota subtree can hold limit nodes: walking it, not the whole node map, saves a pass over every
         // node of a large tree (~60 ms of a 1M-znode restart).
         const string limitSuffix = "/" + QuotaLimitNode;
-        var pending = new Stack<DataNode>();
-        if (GetNode(QuotaZookeeper) is { } quotaRoot) pending.Push(quotaRoot);
+        var pending = new Stack<(string, DataNode)>();
+        if (GetNode(QuotaZookeeper) is { } quotaRoot) pending.Push((QuotaZookeeper, quotaRoot));
         while (pending.Count > 0)
         {
-            var node = pending.Pop();
-            var path = node.Path;
+            var (path, node) = pending.Pop();
             if (node.ChildCount == 0 && path.StartsWith(QuotaZookeeper + "/", StringComparison.Ordinal) && path.EndsWith(limitSuffix, StringComparison.Ordinal))
                 _quotaPaths.Add(TrimQuotaPath(path[..^limitSuffix.Length]));
-            foreach (var child in node.Children) pending.Push(child);
+            foreach (var child in node.Children) pending.Push((PathComposer.Child(path, child.Name), child));
         }
         foreach (var quotaPath in _quotaPaths) UpdateQuotaForPath(quotaPath);
         LastProcessedZxid = zxid;
+        _restoreParentPath = null;
         _restoreParent = null;
+        _lastRestoredPath = null;
+        _lastRestored = null;
     }
 }

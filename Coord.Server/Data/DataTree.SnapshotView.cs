@@ -14,14 +14,14 @@ public sealed partial class DataTree
     {
         if (_root is null) yield break;
         var scratch = new ChildSet.JavaOrderEntry[64];
-        var stack = new Stack<DataNode>();
-        stack.Push(_root);
+        var stack = new Stack<(string, DataNode)>();
+        stack.Push((RootPath, _root));
         while (stack.Count > 0)
         {
-            var node = stack.Pop();
-            yield return (node.Path, node);
+            var (path, node) = stack.Pop();
+            yield return (path, node);
             int n = node.SortChildrenInZooKeeperOrder(ref scratch);
-            for (int c = n - 1; c >= 0; c--) stack.Push(scratch[c].Node);
+            for (int c = n - 1; c >= 0; c--) stack.Push((PathComposer.Child(path, scratch[c].Name), scratch[c].Node));
         }
     }
 
@@ -31,21 +31,28 @@ public sealed partial class DataTree
     {
         if (_snapshotView is { IsComplete: false }) throw new InvalidOperationException("a snapshot view is still being read");
         // The same walk as NodesInSnapshotOrder, written out: this runs on the tree thread while requests wait, so it
-        // allocates only the result array (one sort buffer is reused across parents).
+        // allocates only the result arrays (one sort buffer is reused across parents) and makes no path strings: the
+        // writer rebuilds each path from the depths (PathComposer).
         var nodes = new DataNode[_nodeCount];
+        var depths = new int[_nodeCount];
         int i = 0;
         var scratch = new ChildSet.JavaOrderEntry[64];
-        var stack = new Stack<DataNode>();
-        if (_root is not null) stack.Push(_root);
+        var stack = new Stack<(DataNode, int)>();
+        if (_root is not null) stack.Push((_root, 0));
         while (stack.Count > 0 && i < nodes.Length)
         {
-            var node = stack.Pop();
-            nodes[i++] = node;
+            var (node, depth) = stack.Pop();
+            nodes[i] = node;
+            depths[i++] = depth;
             int n = node.SortChildrenInZooKeeperOrder(ref scratch);
-            for (int c = n - 1; c >= 0; c--) stack.Push(scratch[c].Node);
+            for (int c = n - 1; c >= 0; c--) stack.Push((scratch[c].Node, depth + 1));
         }
-        if (i < nodes.Length) Array.Resize(ref nodes, i);
-        _snapshotView = new TreeSnapshot(nodes, LastProcessedZxid, TreeDigest);
+        if (i < nodes.Length)
+        {
+            Array.Resize(ref nodes, i);
+            Array.Resize(ref depths, i);
+        }
+        _snapshotView = new TreeSnapshot(nodes, depths, LastProcessedZxid, TreeDigest);
         return _snapshotView;
     }
 

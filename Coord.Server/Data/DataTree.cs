@@ -44,7 +44,7 @@ public sealed partial class DataTree
 
     public DataTree()
     {
-        var root = new DataNode(RootPath, [], Acls.Acquire(Acl.OpenAclUnsafe), 0, 0, 0);
+        var root = new DataNode("", [], Acls.Acquire(Acl.OpenAclUnsafe), 0, 0, 0);
         _root = root;
         _nodeCount = 1;
         DigestAdd(RootPath, root);
@@ -57,7 +57,7 @@ public sealed partial class DataTree
 
     private void AddSystemNode(string path, IReadOnlyList<Acl> acl)
     {
-        var node = new DataNode(path, [], Acls.Acquire(acl), 0, 0, 0);
+        var node = new DataNode(PathUtils.Name(path), [], Acls.Acquire(acl), 0, 0, 0);
         GetNode(PathUtils.Parent(path))!.AddChild(node);
         _nodeCount++;
         DigestAdd(path, node);
@@ -244,7 +244,7 @@ public sealed partial class DataTree
         var parent = GetNode(ParentOf(path)) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
         var name = ChildSet.NameOf(path);
         if (name.IsEmpty || parent.GetChild(name) is not null) throw new KeeperException(KeeperErrorCode.NodeExists, path);
-        string parentPath = parent.Path;
+        string parentPath = PathUtils.Parent(path);
         if (parentCVersion == -1) parentCVersion = parent.Cversion + 1;
         BeforeChange(parent);
         DigestRemove(parentPath, parent);
@@ -254,7 +254,7 @@ public sealed partial class DataTree
             parent.Cversion = parentCVersion;
             parent.Pzxid = zxid;
         }
-        var node = new DataNode(path, data, Acls.Acquire(acl), zxid, time, ephemeralOwner);
+        var node = new DataNode(name.ToString(), data, Acls.Acquire(acl), zxid, time, ephemeralOwner);
         parent.AddChild(node);
         _nodeCount++;
         DigestAdd(parentPath, parent);
@@ -279,7 +279,7 @@ public sealed partial class DataTree
         var parent = GetNode(ParentOf(path));
         var name = ChildSet.NameOf(path);
         var node = parent?.GetChild(name) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
-        string parentPath = parent.Path;
+        string parentPath = PathUtils.Parent(path);
         BeforeChange(parent);
         DigestRemove(path, node);
         DigestRemove(parentPath, parent);
@@ -417,13 +417,13 @@ public sealed partial class DataTree
         get
         {
             if (_root is null) yield break;
-            var stack = new Stack<DataNode>();
-            stack.Push(_root);
+            var stack = new Stack<(string, DataNode)>();
+            stack.Push((RootPath, _root));
             while (stack.Count > 0)
             {
-                var node = stack.Pop();
-                yield return new(node.Path, node);
-                foreach (var child in node.Children) stack.Push(child);
+                var (path, node) = stack.Pop();
+                yield return new(path, node);
+                foreach (var child in node.Children) stack.Push((PathComposer.Child(path, child.Name), child));
             }
         }
     }

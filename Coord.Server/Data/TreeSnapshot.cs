@@ -13,8 +13,8 @@ public readonly record struct NodeState(byte[]? Data, IReadOnlyList<Acl> Acl, St
 /// <summary>
 /// The tree as it was at one zxid, readable from another thread while the tree thread goes on applying txns: the
 /// server writes its snapshots from one of these (<see cref="DataTree.TakeSnapshotView"/>).
-/// <para>Taking the view lists the nodes in snapshot order as a node reference each (8 B per node; a node's path
-/// never changes, so the node's own string serves) instead of copying every node's state (~180 B). Afterwards, the first time
+/// <para>Taking the view lists the nodes in snapshot order as a node reference and a depth each (12 B per node; a
+/// node's name never changes, and <see cref="PathComposer"/> rebuilds the paths from names and depths) instead of copying every node's state (~180 B). Afterwards, the first time
 /// the tree is about to change one of the nodes, it hands the node to <see cref="Preserve"/>, which keeps the state
 /// from before the change; <see cref="StateAt"/> returns that preserved state when there is one, else the node's
 /// current (unchanged) state. Data arrays are replaced, never written into, so sharing them is safe.</para>
@@ -25,12 +25,14 @@ public readonly record struct NodeState(byte[]? Data, IReadOnlyList<Acl> Acl, St
 public sealed class TreeSnapshot
 {
     private readonly DataNode[] _nodes;
+    private readonly int[] _depths;
     private readonly Dictionary<DataNode, NodeState> _before = new(ReferenceEqualityComparer.Instance);
     private volatile bool _complete;
 
-    internal TreeSnapshot(DataNode[] nodes, long zxid, long treeDigest)
+    internal TreeSnapshot(DataNode[] nodes, int[] depths, long zxid, long treeDigest)
     {
         _nodes = nodes;
+        _depths = depths;
         Zxid = zxid;
         TreeDigest = treeDigest;
     }
@@ -42,9 +44,10 @@ public sealed class TreeSnapshot
     public int Count => _nodes.Length;
     public bool IsComplete => _complete;
 
-    /// <summary>Node <paramref name="i"/>'s path, in snapshot order (the root is "/").</summary>
+    /// <summary>Node <paramref name="i"/>'s path, in snapshot order, when the nodes are visited in order from 0
+    /// with one <paramref name="paths"/> (the root is "").</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public string PathAt(int i) => _nodes[i].Path;
+    public ReadOnlySpan<char> PathAt(int i, PathComposer paths) => paths.Next(_depths[i], _nodes[i].Name);
 
     /// <summary>Node <paramref name="i"/>'s state when the view was taken.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -68,7 +68,7 @@ public static class DataTreeLoader
         tree.BeginRestore();
         foreach (var n in snap.Nodes)
         {
-            tree.RestoreNode(n.Path, DataNode.FromPersisted(n.Path, n.Data, snap.ResolveAcl(n.AclId), n.Stat));
+            tree.RestoreNode(n.Path, n.Data, snap.ResolveAcl(n.AclId), n.Stat);
         }
         tree.EndRestore(Math.Max(snap.Zxid, 0));
     }
@@ -113,8 +113,7 @@ public static class DataTreeLoader
             _sawRoot = true;
             if (!_acls.TryGetValue(aclId, out var acl))
                 throw new PersistenceCorruptException($"snapshot node refers to ACL id {aclId}, which is not in the ACL cache");
-            var node = DataNode.FromPersisted(path, data, acl, s);
-            tree.RestoreNode(path, node);
+            var node = tree.RestoreNode(path, data, acl, s);
             if (!ReferenceEquals(node.Acl, acl)) _acls[aclId] = node.Acl;
         }
     }
@@ -146,12 +145,20 @@ public static class DataTreeLoader
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool IsOpenAclSystemNode(string path, IReadOnlyList<Acl> acl) =>
-        Array.IndexOf(OpenAclSystemPaths, path.Length == 0 ? DataTree.RootPath : path) >= 0 &&
-        AclListComparer.Instance.Equals(acl, Acl.OpenAclUnsafe);
+    private static bool IsOpenAclSystemNode(ReadOnlySpan<char> path, IReadOnlyList<Acl> acl) =>
+        IsSystemPath(path) && AclListComparer.Instance.Equals(acl, Acl.OpenAclUnsafe);
+
+    /// <summary>The root ("" or "/"), /zookeeper or /zookeeper/quota.</summary>
+    private static bool IsSystemPath(ReadOnlySpan<char> path)
+    {
+        if (path.IsEmpty) return true;
+        foreach (var p in OpenAclSystemPaths)
+            if (path.SequenceEqual(p)) return true;
+        return false;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static long AclIdOf(AclNumbering acls, string path, IReadOnlyList<Acl> acl) =>
+    private static long AclIdOf(AclNumbering acls, ReadOnlySpan<char> path, IReadOnlyList<Acl> acl) =>
         IsOpenAclSystemNode(path, acl) ? SnapshotContents.OpenAclUnsafeId : acls.IdOf(acl);
 
     private static string CanonicalKey(IReadOnlyList<Acl> acl) =>
@@ -199,10 +206,10 @@ public static class DataTreeLoader
             {
                 w.WriteSessions(sessionsInJavaOrder);
                 w.WriteAcls(acls.Entries);
+                var paths = new PathComposer();
                 for (int i = 0; i < view.Count; i++)
                 {
-                    var path = view.PathAt(i);
-                    if (path == DataTree.RootPath) path = "";
+                    var path = view.PathAt(i, paths);
                     var state = view.StateAt(i);
                     w.WriteNode(path, state.Data, AclIdOf(acls, path, state.Acl), state.Stat);
                 }
@@ -221,12 +228,13 @@ public static class DataTreeLoader
     {
         var seen = new HashSet<IReadOnlyList<Acl>>(ReferenceEqualityComparer.Instance);
         var result = new List<(string, IReadOnlyList<Acl>)>();
+        var paths = new PathComposer();
         for (int i = 0; i < view.Count; i++)
         {
-            var path = view.PathAt(i);
+            var path = view.PathAt(i, paths);
             var acl = view.StateAt(i).Acl;
             // A system node's list may go unnumbered, so it must not stand in for the other nodes using it.
-            if (Array.IndexOf(OpenAclSystemPaths, path) >= 0 || seen.Add(acl)) result.Add((path, acl));
+            if (IsSystemPath(path) || seen.Add(acl)) result.Add((path.ToString(), acl));
         }
         return result;
     }

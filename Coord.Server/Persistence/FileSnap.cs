@@ -360,12 +360,14 @@ public sealed class SnapshotWriter
         }
     }
 
+    public void WriteNode(string path, byte[]? data, long aclId, in StatPersisted s) => WriteNode(path.AsSpan(), data, aclId, s);
+
     /// <summary>One node; the root is written with path "".</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void WriteNode(string path, byte[]? data, long aclId, in StatPersisted s)
+    public void WriteNode(ReadOnlySpan<char> path, byte[]? data, long aclId, in StatPersisted s)
     {
         Enter(Section.Nodes);
-        if (path == "/") throw new ArgumentException("the root is written with path \"\"; \"/\" ends the node list", nameof(path));
+        if (path is "/") throw new ArgumentException("the root is written with path \"\"; \"/\" ends the node list", nameof(path));
         WriteString(path);
         if (data is null) WriteInt(-1);
         else { WriteInt(data.Length); WriteBytes(data); }
@@ -441,7 +443,13 @@ public sealed class SnapshotWriter
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteString(string? s)
     {
-        if (s is null) { WriteInt(-1); return; }
+        if (s is null) WriteInt(-1);
+        else WriteString(s.AsSpan());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void WriteString(ReadOnlySpan<char> s)
+    {
         int n = Encoding.UTF8.GetByteCount(s);
         WriteInt(n);
         if (n <= _buf.Length)
@@ -449,7 +457,9 @@ public sealed class SnapshotWriter
             Encoding.UTF8.GetBytes(s, Reserve(n));
             return;
         }
-        WriteBytes(Encoding.UTF8.GetBytes(s));
+        var bytes = new byte[n];
+        Encoding.UTF8.GetBytes(s, bytes);
+        WriteBytes(bytes);
     }
 }
 

@@ -363,13 +363,12 @@ public sealed partial class ZooKeeperServer
         return n;
     }
 
-    /// <summary>Children in the order ZooKeeper sends them (its HashSet's iteration order), written straight from the
-    /// children's paths (no name strings made).</summary>
+    /// <summary>Children in the order ZooKeeper sends them (its HashSet's iteration order).</summary>
     private static void WriteChildren(ref JuteWriter w, DataNode n)
     {
-        var paths = n.ChildPathsInZooKeeperOrder();
-        w.WriteInt(paths.Length);
-        foreach (var p in paths) w.WriteStringSpan(ChildSet.NameOf(p));
+        var names = n.ChildrenInZooKeeperOrder();
+        w.WriteInt(names.Count);
+        foreach (var name in names) w.WriteString(name);
     }
 
     private static string MaskDigest(string id)

@@ -5,7 +5,8 @@ using NUnit.Framework;
 
 namespace Coord.Tests.Server;
 
-/// <summary>The structures that keep a znode small: the shared ACL cache and child sets keyed by full paths.</summary>
+/// <summary>The structures that keep a znode small: the shared ACL cache, child sets keyed by node names, and the
+/// tree without a path map.</summary>
 [TestFixture]
 public sealed class CompactTreeTests
 {
@@ -58,9 +59,9 @@ public sealed class CompactTreeTests
     public void ChildSet_NamesAndPathsAreInterchangeable()
     {
         var set = new ChildSet(8);
-        Assert.That(set.Add(Leaf("/p/a")), Is.True);
-        Assert.That(set.Add(Leaf("/p/a")), Is.False);
-        Assert.That(set.Get("a")!.Path, Is.EqualTo("/p/a"));
+        Assert.That(set.Add(Leaf("a")), Is.True);
+        Assert.That(set.Add(Leaf("a")), Is.False);
+        Assert.That(set.Get("a")!.Name, Is.EqualTo("a"));
         Assert.That(set.Get("/p/a"), Is.Null, "Get takes a name, not a path");
         Assert.That(set.Contains("a"), Is.True);
         Assert.That(set.Contains("/p/a"), Is.True);
@@ -71,16 +72,64 @@ public sealed class CompactTreeTests
     }
 
     [Test]
+    public void ChildSet_AgreesWithADictionaryThroughGrowthAndRemovals()
+    {
+        // Open addressing with backward-shift removal: after any mix of adds and removes, every present name is
+        // found, every absent one is not, and the count is right.
+        var rnd = new Random(20261126);
+        var set = new ChildSet(8);
+        var reference = new Dictionary<string, DataNode>();
+        for (int step = 0; step < 20_000; step++)
+        {
+            var name = "c" + rnd.Next(600);
+            if (rnd.Next(3) == 0)
+            {
+                var removed = set.Remove(name.AsSpan());
+                Assert.That(removed, Is.SameAs(reference.GetValueOrDefault(name)), $"remove {name} at step {step}");
+                reference.Remove(name);
+            }
+            else
+            {
+                var node = Leaf(name);
+                Assert.That(set.Add(node), Is.EqualTo(reference.TryAdd(name, node)), $"add {name} at step {step}");
+            }
+        }
+        Assert.That(set.Count, Is.EqualTo(reference.Count));
+        for (int i = 0; i < 600; i++)
+            Assert.That(set.Get("c" + i), Is.SameAs(reference.GetValueOrDefault("c" + i)), $"c{i}");
+        Assert.That(set.Nodes, Is.EquivalentTo(reference.Values));
+    }
+
+    [Test]
+    public void DataTree_LooksUpOnlyWellFormedPaths()
+    {
+        var tree = new DataTree();
+        long zxid = 0;
+        TxnHeader H() => new(1, 1, ++zxid, 0, OpCode.Create);
+        tree.ProcessTxn(H(), new CreateTxn("/a", [], Acl.OpenAclUnsafe, false, -1));
+        tree.ProcessTxn(H(), new CreateTxn("/a/b", [], Acl.OpenAclUnsafe, false, -1));
+        Assert.That(tree.GetNode("/a/b")!.Name, Is.EqualTo("b"));
+        Assert.That(tree.GetNode(""), Is.SameAs(tree.GetNode("/")));
+        foreach (var bad in new[] { "a", "a/b", "/a/", "//a", "/a//b", "/a/b/", "/a/b/c", "/b", "/zookeeper/", "x" })
+            Assert.That(tree.GetNode(bad), Is.Null, bad);
+        Assert.That(tree.NodeCount, Is.EqualTo(7), "root (counted twice, as ZooKeeper does), /zookeeper, its two children, /a, /a/b");
+        var rc = tree.ProcessTxn(new(1, 1, ++zxid, 0, OpCode.Delete), new DeleteTxn("/a/b"));
+        Assert.That(rc.Err, Is.EqualTo(KeeperErrorCode.Ok));
+        Assert.That(tree.GetNode("/a/b"), Is.Null);
+        Assert.That(tree.NodeCount, Is.EqualTo(6));
+        Assert.That(tree.Nodes.Select(kv => kv.Key), Is.EquivalentTo(new[] { "/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config", "/a" }));
+    }
+
+    [Test]
     public void ChildSet_IteratesLikeJavaHashSetOfTheNames()
     {
         // Same names, same insertion order and removals as a plain name set: the orders must agree.
         var names = Enumerable.Range(0, 40).Select(i => $"n{i * 7919 % 1000}").Distinct().ToList();
         var byPath = new ChildSet(8);
         var byName = new JavaOrderedStringSet(8);
-        foreach (var n in names) { byPath.Add(Leaf("/parent/" + n)); byName.Add(n); }
+        foreach (var n in names) { byPath.Add(Leaf(n)); byName.Add(n); }
         foreach (var n in names.Where((_, i) => i % 3 == 0)) { byPath.Remove(n); byName.Remove(n); }
         Assert.That(byPath.NamesInJavaOrder(), Is.EqualTo(byName.JavaOrder()));
-        Assert.That(byPath.PathsInJavaOrder(), Is.EqualTo(byName.JavaOrder().Select(n => "/parent/" + n)));
     }
 
     [Test]
@@ -91,7 +140,7 @@ public sealed class CompactTreeTests
         var set = new ChildSet(8);
         var reference = new JavaOrderedStringSet(8);
         set.SetNextSeqForTest(int.MaxValue - 100);
-        foreach (var n in names) { set.Add(Leaf("/p/" + n)); reference.Add(n); }
+        foreach (var n in names) { set.Add(Leaf(n)); reference.Add(n); }
         foreach (var n in names.Where((_, i) => i % 5 == 0)) { set.Remove(n); reference.Remove(n); }
         Assert.That(set.NamesInJavaOrder(), Is.EqualTo(reference.JavaOrder()));
     }
@@ -100,15 +149,15 @@ public sealed class CompactTreeTests
     public void ChildSet_HandsOutTheChildNodesInJavaOrder()
     {
         var set = new ChildSet(8);
-        var nodes = Enumerable.Range(0, 30).Select(i => $"/p/k{i}").ToDictionary(p => p, Leaf);
+        var nodes = Enumerable.Range(0, 30).Select(i => $"k{i}").ToDictionary(p => p, Leaf);
         foreach (var node in nodes.Values) set.Add(node);
         var scratch = new ChildSet.JavaOrderEntry[set.Count];
         set.SortInJavaOrder(scratch);
-        Assert.That(scratch.Select(e => e.Path), Is.EqualTo(set.PathsInJavaOrder()));
-        Assert.That(scratch.Select(e => e.Node), Is.EqualTo(scratch.Select(e => nodes[e.Path])), "each path with its own node");
+        Assert.That(scratch.Select(e => e.Name), Is.EqualTo(set.NamesInJavaOrder()));
+        Assert.That(scratch.Select(e => e.Node), Is.EqualTo(scratch.Select(e => nodes[e.Name])), "each name with its own node");
     }
 
-    private static DataNode Leaf(string path) => new(path, [], Acl.OpenAclUnsafe, 1, 1, 0);
+    private static DataNode Leaf(string name) => new(name, [], Acl.OpenAclUnsafe, 1, 1, 0);
 
     [Test]
     public void DataTree_ChildrenOfRootAndDeeperNodes()
@@ -120,7 +169,6 @@ public sealed class CompactTreeTests
         tree.ProcessTxn(H(), new CreateTxn("/x/y", [], Acl.OpenAclUnsafe, false, -1));
         Assert.That(tree.GetNode("/")!.ChildrenInZooKeeperOrder(), Is.EquivalentTo(new[] { "zookeeper", "x" }));
         Assert.That(tree.GetNode("/x")!.ChildrenInZooKeeperOrder(), Is.EqualTo(new[] { "y" }));
-        Assert.That(tree.GetNode("/x")!.ChildPathsInZooKeeperOrder(), Is.EqualTo(new[] { "/x/y" }));
         Assert.That(tree.CountDescendants("/"), Is.EqualTo(5));
     }
 }

@@ -19,12 +19,12 @@ public class JavaHashOrderBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _node = new DataNode("/locks", [], Acl.OpenAclUnsafe, 1, 1, 0);
-        for (int i = 0; i < Children; i++) _node.AddChild(new DataNode($"/locks/lock-{i:D10}", [], Acl.OpenAclUnsafe, 1, 1, 0));
+        _node = new DataNode("locks", [], Acl.OpenAclUnsafe, 1, 1, 0);
+        for (int i = 0; i < Children; i++) _node.AddChild(new DataNode($"lock-{i:D10}", [], Acl.OpenAclUnsafe, 1, 1, 0));
     }
 
     [Benchmark(Baseline = true)]
-    public List<string> UnorderedCopy() => new(_node.Children.Select(c => c.Path));
+    public List<string> UnorderedCopy() => new(_node.Children.Select(c => c.Name));
 
     [Benchmark]
     public List<string> JavaHashOrder() => _node.ChildrenInZooKeeperOrder();
