@@ -3,13 +3,13 @@ namespace Coord.Server.Data;
 
 /// <summary>
 /// A znode's children: an open-addressing hash table (linear probing, power-of-two size) of the child nodes
-/// themselves, keyed by each child's <see cref="DataNode.Name"/>.
+/// themselves, keyed by each child's name (<see cref="DataNode.NameUtf8"/>, UTF-8 as the node stores it).
 /// <para>Why not a Dictionary: the tree has no path → node map (lookups walk from the root through these sets), so
 /// a set is the only index of a node. A Dictionary entry costs 24 B plus a 4 B bucket and grows by doubling a prime;
-/// a slot here is a node reference and its name's hash (12 B) at a load factor of at most 3/4. Names are not stored
-/// apart from the paths, and lookups take a span, so finding a child allocates nothing.</para>
-/// <para>The hash is .NET's randomised string hash of the name, not Java's: a client choosing names cannot make the
-/// probes collide. Java's order, which getChildren and snapshots expose, is worked out separately when it is
+/// a slot here is a node reference and its name's hash (12 B) at a load factor of at most 3/4. Lookups take a span
+/// (a name given as UTF-16 is transcoded on the stack), so finding a child allocates nothing.</para>
+/// <para>The hash is XXH3 of the UTF-8 name with a seed chosen at random per process, not Java's string hash: a client
+/// choosing names cannot make the probes collide. Java's order, which getChildren and snapshots expose, is worked out separately when it is
 /// asked for (<see cref="SortInJavaOrder"/>), from Java's hash, the insertion sequence numbers
 /// (<see cref="DataNode.ChildSeq"/>) and the largest size reached (which fixes Java's table capacity).</para>
 /// </summary>
@@ -37,23 +37,43 @@ public sealed class ChildSet(int javaInitialCapacity)
         }
     }
 
+    /// <summary>Names up to this many UTF-16 code units are transcoded to UTF-8 on the stack for a lookup.</summary>
+    private const int StackNameChars = 128;
+    private static readonly long HashSeed = Random.Shared.NextInt64();
+
+    private static int HashOf(ReadOnlySpan<byte> nameUtf8) => (int)System.IO.Hashing.XxHash3.HashToUInt64(nameUtf8, HashSeed);
+
     public bool Contains(string nameOrPath) => Get(NameOf(nameOrPath)) is not null;
 
     /// <summary>The child called <paramref name="name"/> (a name, not a path), or null.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit]
     public DataNode? Get(ReadOnlySpan<char> name)
     {
-        int slot = Find(name, string.GetHashCode(name));
+        Span<byte> buffer = stackalloc byte[StackNameChars * 3];
+        return Get(ToUtf8(name, buffer));
+    }
+
+    /// <summary>The child whose UTF-8 name is <paramref name="nameUtf8"/>, or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public DataNode? Get(ReadOnlySpan<byte> nameUtf8)
+    {
+        int slot = Find(nameUtf8, HashOf(nameUtf8));
         return slot >= 0 ? _slots[slot] : null;
     }
+
+    private static ReadOnlySpan<byte> ToUtf8(ReadOnlySpan<char> name, Span<byte> stackBuffer) =>
+        name.Length <= StackNameChars
+            ? stackBuffer[..System.Text.Encoding.UTF8.GetBytes(name, stackBuffer)]
+            : System.Text.Encoding.UTF8.GetBytes(name.ToArray());
 
     /// <summary>Adds <paramref name="node"/> under its <see cref="DataNode.Name"/>; false (and no change) when a
     /// child of that name is already present.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Add(DataNode node)
     {
-        var name = node.Name.AsSpan();
-        int hash = string.GetHashCode(name);
+        var name = node.NameUtf8;
+        int hash = HashOf(name);
         if (Find(name, hash) >= 0) return false;
         if (_nextSeq == int.MaxValue) Renumber();
         if ((_count + 1) * 4 > _slots.Length * 3) Grow();
@@ -68,9 +88,12 @@ public sealed class ChildSet(int javaInitialCapacity)
 
     /// <summary>Removes the child called <paramref name="name"/>; returns it, or null when there is none.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit]
     public DataNode? Remove(ReadOnlySpan<char> name)
     {
-        int hole = Find(name, string.GetHashCode(name));
+        Span<byte> buffer = stackalloc byte[StackNameChars * 3];
+        var nameUtf8 = ToUtf8(name, buffer);
+        int hole = Find(nameUtf8, HashOf(nameUtf8));
         if (hole < 0) return null;
         var removed = _slots[hole];
         // Backward-shift deletion: move later members of the probe run into the hole when their home slot allows,
@@ -94,7 +117,7 @@ public sealed class ChildSet(int javaInitialCapacity)
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int Find(ReadOnlySpan<char> name, int hash)
+    private int Find(ReadOnlySpan<byte> name, int hash)
     {
         var slots = _slots;
         int mask = slots.Length - 1;
@@ -102,7 +125,7 @@ public sealed class ChildSet(int javaInitialCapacity)
         {
             var n = slots[i];
             if (n is null) return -1;
-            if (_hashes[i] == hash && n.Name.AsSpan().SequenceEqual(name)) return i;
+            if (_hashes[i] == hash && n.NameUtf8.SequenceEqual(name)) return i;
         }
     }
 
@@ -156,7 +179,7 @@ public sealed class ChildSet(int javaInitialCapacity)
         foreach (var child in _slots)
         {
             if (child is null) continue;
-            scratch[i++] = new JavaOrderEntry(JavaHashOrder.Spread(JavaHashOrder.StringHash(child.Name)) & mask, child.ChildSeq, child);
+            scratch[i++] = new JavaOrderEntry(JavaHashOrder.Spread(JavaHashOrder.StringHash(child.NameUtf8)) & mask, child.ChildSeq, child);
         }
         Array.Sort(scratch, 0, i);
     }

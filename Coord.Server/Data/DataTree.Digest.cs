@@ -60,7 +60,7 @@ public sealed partial class DataTree
         {
             crc.Append(Encoding.UTF8.GetBytes(path));
         }
-        if (n.Data is not null) crc.Append(n.Data);
+        crc.Append(n.DataSpan);
         crc.Append(stat);
         return crc.GetCurrentHashAsUInt32();
     }

@@ -18,7 +18,7 @@ public sealed partial class DataTree
     private readonly HashSet<string> _quotaPaths = new(StringComparer.Ordinal);
 
     /// <summary>Quota bookkeeping after a node is created (DataTree.createNode).</summary>
-    private void OnQuotaCreate(string path, string parentPath, ReadOnlySpan<char> childName, byte[]? data)
+    private void OnQuotaCreate(string path, string parentPath, ReadOnlySpan<char> childName, int dataLength)
     {
         if (parentPath.StartsWith(QuotaZookeeper, StringComparison.Ordinal))
         {
@@ -26,21 +26,21 @@ public sealed partial class DataTree
             if (childName.SequenceEqual(QuotaStatNode)) UpdateQuotaForPath(TrimQuotaPath(parentPath));
         }
         var prefix = MaxPrefixWithQuota(path);
-        if (prefix is not null) UpdateQuotaStat(prefix, data?.Length ?? 0, 1);
+        if (prefix is not null) UpdateQuotaStat(prefix, dataLength, 1);
     }
 
-    private void OnQuotaDelete(string path, string parentPath, ReadOnlySpan<char> childName, byte[]? data)
+    private void OnQuotaDelete(string path, string parentPath, ReadOnlySpan<char> childName, int dataLength)
     {
         if (parentPath.StartsWith(QuotaZookeeper, StringComparison.Ordinal) && childName.SequenceEqual(QuotaLimitNode))
             _quotaPaths.Remove(TrimQuotaPath(parentPath));
         var prefix = MaxPrefixWithQuota(path);
-        if (prefix is not null) UpdateQuotaStat(prefix, -(data?.Length ?? 0), -1);
+        if (prefix is not null) UpdateQuotaStat(prefix, -dataLength, -1);
     }
 
-    private void OnQuotaSetData(string path, byte[]? oldData, byte[]? newData)
+    private void OnQuotaSetData(string path, int oldLength, int newLength)
     {
         var prefix = MaxPrefixWithQuota(path);
-        if (prefix is not null) UpdateQuotaStat(prefix, (newData?.Length ?? 0) - (oldData?.Length ?? 0), 0);
+        if (prefix is not null) UpdateQuotaStat(prefix, newLength - oldLength, 0);
     }
 
     /// <summary>"/zookeeper/quota/a/b" → "/a/b".</summary>
@@ -70,22 +70,23 @@ public sealed partial class DataTree
         {
             var n = stack.Pop();
             count++;
-            bytes += n.Data?.Length ?? 0;
+            bytes += n.DataLength;
             foreach (var c in n.Children) stack.Push(c);
         }
         var stat = GetNode(QuotaZookeeper + path + "/" + QuotaStatNode);
         if (stat is null) return;
         BeforeChange(stat);
-        stat.Data = Encoding.UTF8.GetBytes(FormatStats(count, bytes, stat.Data));
+        stat.SetData(Encoding.UTF8.GetBytes(FormatStats(count, bytes, stat.CopyData())));
     }
 
     private void UpdateQuotaStat(string prefix, long bytesDiff, long countDiff)
     {
         var stat = GetNode(QuotaZookeeper + prefix + "/" + QuotaStatNode);
         if (stat is null) return;
-        var (count, bytes) = ParseStats(stat.Data);
+        var previous = stat.CopyData();
+        var (count, bytes) = ParseStats(previous);
         BeforeChange(stat);
-        stat.Data = Encoding.UTF8.GetBytes(FormatStats(count + countDiff, bytes + bytesDiff, stat.Data));
+        stat.SetData(Encoding.UTF8.GetBytes(FormatStats(count + countDiff, bytes + bytesDiff, previous)));
     }
 
     /// <summary>StatsTrack text: "count=N,bytes=M" first, any other keys after as ";key=value".</summary>

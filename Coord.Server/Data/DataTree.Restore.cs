@@ -46,9 +46,9 @@ public sealed partial class DataTree
         else
         {
             var parent = RestoreParentOf(path);
-            node = DataNode.FromPersisted(ChildSet.NameOf(path).ToString(), data, acl, stat);
+            node = DataNode.FromPersisted(ChildSet.NameOf(path), data, acl, stat);
             if (!parent.AddChild(node)) throw new InvalidDataException($"node {path} restored twice");
-            ApproximateDataSize += path.Length + (node.Data?.Length ?? 0);
+            ApproximateDataSize += path.Length + node.DataLength;
         }
         _nodeCount++;
         node.Acl = Acls.Acquire(node.Acl);

@@ -73,18 +73,31 @@ public sealed partial class DataTree
     /// <summary>Looks a node up; "" is an alias of the root, as in ZooKeeper.</summary>
     public DataNode? GetNode(string path) => GetNode(path.AsSpan());
 
+    /// <summary>Paths up to this many UTF-16 code units are transcoded to UTF-8 on the stack for a lookup.</summary>
+    private const int StackPathChars = 256;
+
+    /// <summary>Transcodes the path to UTF-8 once (names are stored as UTF-8) and walks it.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [System.Runtime.CompilerServices.SkipLocalsInit]
+    public DataNode? GetNode(ReadOnlySpan<char> path)
+    {
+        if (path.Length > StackPathChars) return GetNodeUtf8(System.Text.Encoding.UTF8.GetBytes(path.ToArray()));
+        Span<byte> utf8 = stackalloc byte[StackPathChars * 3];
+        return GetNodeUtf8(utf8[..System.Text.Encoding.UTF8.GetBytes(path, utf8)]);
+    }
+
     /// <summary>Walks from the root one component at a time. Anything that is not a well-formed absolute path (no
     /// leading '/', an empty component, a trailing '/') names no node, as it names no key in ZooKeeper's map.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public DataNode? GetNode(ReadOnlySpan<char> path)
+    public DataNode? GetNodeUtf8(ReadOnlySpan<byte> path)
     {
         var node = _root;
-        if (path.Length <= 1) return path.Length == 0 || path[0] == '/' ? node : null;
-        if (path[0] != '/') return null;
+        if (path.Length <= 1) return path.Length == 0 || path[0] == (byte)'/' ? node : null;
+        if (path[0] != (byte)'/') return null;
         path = path[1..];
         while (node is not null)
         {
-            int slash = path.IndexOf('/');
+            int slash = path.IndexOf((byte)'/');
             if (slash < 0) return node.GetChild(path);
             node = node.GetChild(path[..slash]);
             path = path[(slash + 1)..];
@@ -254,7 +267,7 @@ public sealed partial class DataTree
             parent.Cversion = parentCVersion;
             parent.Pzxid = zxid;
         }
-        var node = new DataNode(name.ToString(), data, Acls.Acquire(acl), zxid, time, ephemeralOwner);
+        var node = new DataNode(name, data, Acls.Acquire(acl), zxid, time, ephemeralOwner);
         parent.AddChild(node);
         _nodeCount++;
         DigestAdd(parentPath, parent);
@@ -267,7 +280,7 @@ public sealed partial class DataTree
             if (!_ephemerals.TryGetValue(ephemeralOwner, out var set)) _ephemerals[ephemeralOwner] = set = new JavaOrderedStringSet(JavaEphemeralSetInitialCapacity);
             set.Add(path);
         }
-        OnQuotaCreate(path, parentPath, name, data);
+        OnQuotaCreate(path, parentPath, name, data?.Length ?? 0);
         var stat = node.ToStat();
         DataWatches.Trigger(path, EventType.NodeCreated, acl);
         ChildWatches.Trigger(parentPath, EventType.NodeChildrenChanged, parent.Acl);
@@ -288,7 +301,7 @@ public sealed partial class DataTree
         Acls.Release(node.Acl);
         if (zxid > parent.Pzxid) parent.Pzxid = zxid;
         DigestAdd(parentPath, parent);
-        ApproximateDataSize -= path.Length + (node.Data?.Length ?? 0);
+        ApproximateDataSize -= path.Length + node.DataLength;
         long owner = node.EphemeralOwner;
         if (EphemeralType.IsContainer(owner)) _containers.Remove(path);
         else if (EphemeralType.IsTtl(owner)) _ttls.Remove(path);
@@ -296,7 +309,7 @@ public sealed partial class DataTree
         {
             set.Remove(path);
         }
-        OnQuotaDelete(path, parentPath, name, node.Data);
+        OnQuotaDelete(path, parentPath, name, node.DataLength);
         var processed = DataWatches.Trigger(path, EventType.NodeDeleted, node.Acl);
         ChildWatches.Trigger(path, EventType.NodeDeleted, node.Acl, processed);
         ChildWatches.Trigger(parentPath, EventType.NodeChildrenChanged, parent.Acl);
@@ -305,11 +318,11 @@ public sealed partial class DataTree
     private Stat SetData(string path, byte[]? data, int version, long zxid, long time)
     {
         var node = GetNode(path) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
-        ApproximateDataSize += (data?.Length ?? 0) - (node.Data?.Length ?? 0);
-        OnQuotaSetData(path, node.Data, data);
+        ApproximateDataSize += (data?.Length ?? 0) - node.DataLength;
+        OnQuotaSetData(path, node.DataLength, data?.Length ?? 0);
         BeforeChange(node);
         DigestRemove(path, node);
-        node.Data = data;
+        node.SetData(data);
         node.Version = version;
         node.Mzxid = zxid;
         node.Mtime = time;

@@ -19,6 +19,19 @@ public static class JavaHashOrder
         return h;
     }
 
+    /// <summary>java.lang.String.hashCode of a name stored as UTF-8 (decoded to UTF-16 code units first, unless it
+    /// is ASCII, where each byte is its code unit).</summary>
+    public static int StringHash(ReadOnlySpan<byte> utf8)
+    {
+        if (System.Text.Ascii.IsValid(utf8))
+        {
+            int h = 0;
+            foreach (byte b in utf8) h = unchecked(31 * h + b);
+            return h;
+        }
+        return StringHash(System.Text.Encoding.UTF8.GetString(utf8));
+    }
+
     public static int Spread(int h) => h ^ (int)((uint)h >> 16);
 
     /// <summary>Capacity of a HashMap created with <paramref name="initialCapacity"/> after it has held

@@ -4,10 +4,10 @@ using Coord.Protocol.Records;
 namespace Coord.Server.Data;
 
 /// <summary>A node's persisted state at one moment: what a snapshot stores for it.</summary>
-public readonly record struct NodeState(byte[]? Data, IReadOnlyList<Acl> Acl, StatPersisted Stat)
+public readonly record struct NodeState(DataNode.Payload Payload, IReadOnlyList<Acl> Acl, StatPersisted Stat)
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static NodeState Of(DataNode n) => new(n.Data, n.Acl, n.ToStatPersisted());
+    public static NodeState Of(DataNode n) => new(n.CurrentPayload, n.Acl, n.ToStatPersisted());
 }
 
 /// <summary>
@@ -17,7 +17,7 @@ public readonly record struct NodeState(byte[]? Data, IReadOnlyList<Acl> Acl, St
 /// node's name never changes, and <see cref="PathComposer"/> rebuilds the paths from names and depths) instead of copying every node's state (~180 B). Afterwards, the first time
 /// the tree is about to change one of the nodes, it hands the node to <see cref="Preserve"/>, which keeps the state
 /// from before the change; <see cref="StateAt"/> returns that preserved state when there is one, else the node's
-/// current (unchanged) state. Data arrays are replaced, never written into, so sharing them is safe.</para>
+/// current (unchanged) state. Payloads (name and data) are replaced, never written into, so sharing them is safe.</para>
 /// <para>Threads: <see cref="Preserve"/> runs on the tree thread, <see cref="StateAt"/> on the writer's. Both hold
 /// one lock, so the writer never reads a node between the moment the tree decided to change it and the moment its
 /// old state is preserved. After <see cref="Complete"/> the view keeps nothing and the tree stops preserving.</para>
@@ -47,7 +47,7 @@ public sealed class TreeSnapshot
     /// <summary>Node <paramref name="i"/>'s path, in snapshot order, when the nodes are visited in order from 0
     /// with one <paramref name="paths"/> (the root is "").</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public ReadOnlySpan<char> PathAt(int i, PathComposer paths) => paths.Next(_depths[i], _nodes[i].Name);
+    public ReadOnlySpan<byte> PathAt(int i, PathComposer paths) => paths.Next(_depths[i], _nodes[i].NameUtf8);
 
     /// <summary>Node <paramref name="i"/>'s state when the view was taken.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

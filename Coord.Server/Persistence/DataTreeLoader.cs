@@ -148,6 +148,14 @@ public static class DataTreeLoader
     private static bool IsOpenAclSystemNode(ReadOnlySpan<char> path, IReadOnlyList<Acl> acl) =>
         IsSystemPath(path) && AclListComparer.Instance.Equals(acl, Acl.OpenAclUnsafe);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool IsOpenAclSystemNode(ReadOnlySpan<byte> pathUtf8, IReadOnlyList<Acl> acl) =>
+        IsSystemPath(pathUtf8) && AclListComparer.Instance.Equals(acl, Acl.OpenAclUnsafe);
+
+    /// <summary>The root ("" or "/"), /zookeeper or /zookeeper/quota, given as UTF-8.</summary>
+    private static bool IsSystemPath(ReadOnlySpan<byte> pathUtf8) =>
+        pathUtf8.IsEmpty || pathUtf8.SequenceEqual("/"u8) || pathUtf8.SequenceEqual("/zookeeper"u8) || pathUtf8.SequenceEqual("/zookeeper/quota"u8);
+
     /// <summary>The root ("" or "/"), /zookeeper or /zookeeper/quota.</summary>
     private static bool IsSystemPath(ReadOnlySpan<char> path)
     {
@@ -161,6 +169,10 @@ public static class DataTreeLoader
     private static long AclIdOf(AclNumbering acls, ReadOnlySpan<char> path, IReadOnlyList<Acl> acl) =>
         IsOpenAclSystemNode(path, acl) ? SnapshotContents.OpenAclUnsafeId : acls.IdOf(acl);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static long AclIdOf(AclNumbering acls, ReadOnlySpan<byte> pathUtf8, IReadOnlyList<Acl> acl) =>
+        IsOpenAclSystemNode(pathUtf8, acl) ? SnapshotContents.OpenAclUnsafeId : acls.IdOf(acl);
+
     private static string CanonicalKey(IReadOnlyList<Acl> acl) =>
         string.Join(";", acl.Select(a => $"{a.Perms},{a.Id.Scheme},{a.Id.Ident}"));
 
@@ -172,7 +184,7 @@ public static class DataTreeLoader
         snap.Sessions.AddRange(SessionsInJavaOrder(sessions));
         snap.Acls.AddRange(acls.Entries);
         foreach (var (path, node) in Walk(tree))
-            snap.Nodes.Add(new SnapshotNode(path, node.Data, AclIdOf(acls, path, node.Acl), node.ToStatPersisted()));
+            snap.Nodes.Add(new SnapshotNode(path, node.CopyData(), AclIdOf(acls, path, node.Acl), node.ToStatPersisted()));
         return snap;
     }
 
@@ -189,7 +201,7 @@ public static class DataTreeLoader
             w.WriteSessions(sessionList);
             w.WriteAcls(acls.Entries);
             foreach (var (path, node) in Walk(tree))
-                w.WriteNode(path, node.Data, AclIdOf(acls, path, node.Acl), node.ToStatPersisted());
+                w.WriteNode(path, node.DataSpan, !node.HasData, AclIdOf(acls, path, node.Acl), node.ToStatPersisted());
         });
     }
 
@@ -211,7 +223,7 @@ public static class DataTreeLoader
                 {
                     var path = view.PathAt(i, paths);
                     var state = view.StateAt(i);
-                    w.WriteNode(path, state.Data, AclIdOf(acls, path, state.Acl), state.Stat);
+                    w.WriteNode(path, state.Payload.Data, !state.Payload.HasData, AclIdOf(acls, path, state.Acl), state.Stat);
                 }
             });
         }
@@ -234,7 +246,7 @@ public static class DataTreeLoader
             var path = view.PathAt(i, paths);
             var acl = view.StateAt(i).Acl;
             // A system node's list may go unnumbered, so it must not stand in for the other nodes using it.
-            if (IsSystemPath(path) || seen.Add(acl)) result.Add((path.ToString(), acl));
+            if (IsSystemPath(path) || seen.Add(acl)) result.Add((System.Text.Encoding.UTF8.GetString(path), acl));
         }
         return result;
     }

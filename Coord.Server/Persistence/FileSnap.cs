@@ -360,16 +360,24 @@ public sealed class SnapshotWriter
         }
     }
 
-    public void WriteNode(string path, byte[]? data, long aclId, in StatPersisted s) => WriteNode(path.AsSpan(), data, aclId, s);
+    public void WriteNode(string path, byte[]? data, long aclId, in StatPersisted s) => WriteNode(path, data, data is null, aclId, s);
+
+    public void WriteNode(string path, ReadOnlySpan<byte> data, bool dataIsNull, long aclId, in StatPersisted s)
+    {
+        int max = Encoding.UTF8.GetMaxByteCount(path.Length);
+        Span<byte> utf8 = max <= 1024 ? stackalloc byte[max] : new byte[max];
+        WriteNode(utf8[..Encoding.UTF8.GetBytes(path, utf8)], data, dataIsNull, aclId, s);
+    }
 
     /// <summary>One node; the root is written with path "".</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void WriteNode(ReadOnlySpan<char> path, byte[]? data, long aclId, in StatPersisted s)
+    public void WriteNode(ReadOnlySpan<byte> pathUtf8, ReadOnlySpan<byte> data, bool dataIsNull, long aclId, in StatPersisted s)
     {
         Enter(Section.Nodes);
-        if (path is "/") throw new ArgumentException("the root is written with path \"\"; \"/\" ends the node list", nameof(path));
-        WriteString(path);
-        if (data is null) WriteInt(-1);
+        if (pathUtf8.SequenceEqual("/"u8)) throw new ArgumentException("the root is written with path \"\"; \"/\" ends the node list", nameof(pathUtf8));
+        WriteInt(pathUtf8.Length);
+        WriteBytes(pathUtf8);
+        if (dataIsNull) WriteInt(-1);
         else { WriteInt(data.Length); WriteBytes(data); }
         WriteLong(aclId);
         WriteLong(s.Czxid); WriteLong(s.Mzxid); WriteLong(s.Ctime); WriteLong(s.Mtime);

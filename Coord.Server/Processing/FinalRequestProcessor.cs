@@ -168,7 +168,7 @@ public sealed partial class ZooKeeperServer
                     if (r.Watch) Tree.AddDataWatch(r.Path, c);
                     var w = c.BeginFrame(out int start);
                     new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
-                    w.WriteBuffer(n.Data);
+                    WriteData(ref w, n);
                     n.ToStat().Write(ref w);
                     c.EndFrame(start);
                     return;
@@ -327,7 +327,7 @@ public sealed partial class ZooKeeperServer
                 }
                 else
                 {
-                    results.Add(new OpResult { Type = OpCode.GetData, Data = n.Data, Stat = n.ToStat() });
+                    results.Add(new OpResult { Type = OpCode.GetData, Data = n.CopyData(), Stat = n.ToStat() });
                 }
             }
             catch (KeeperException e)
@@ -363,12 +363,27 @@ public sealed partial class ZooKeeperServer
         return n;
     }
 
-    /// <summary>Children in the order ZooKeeper sends them (its HashSet's iteration order).</summary>
+    /// <summary>A node's data as a jute buffer (length -1 for null).</summary>
+    internal static void WriteData(ref JuteWriter w, DataNode n)
+    {
+        if (n.HasData) w.WriteBuffer(n.DataSpan);
+        else w.WriteInt(-1);
+    }
+
+    /// <summary>Reused to sort children (the processing thread is the only caller).</summary>
+    [ThreadStatic] private static ChildSet.JavaOrderEntry[]? t_childScratch;
+
+    /// <summary>Children in the order ZooKeeper sends them (its HashSet's iteration order). A jute string is a length
+    /// and UTF-8 bytes, which is how a node keeps its name: each is copied as it is, no string made.</summary>
     private static void WriteChildren(ref JuteWriter w, DataNode n)
     {
-        var names = n.ChildrenInZooKeeperOrder();
-        w.WriteInt(names.Count);
-        foreach (var name in names) w.WriteString(name);
+        var scratch = t_childScratch ??= new ChildSet.JavaOrderEntry[64];
+        int count = n.SortChildrenInZooKeeperOrder(ref scratch);
+        t_childScratch = scratch;
+        w.WriteInt(count);
+        for (int i = 0; i < count; i++) w.WriteBuffer(scratch[i].Node.NameUtf8);
+        // Drop the references so a large scratch does not keep deleted nodes alive.
+        Array.Clear(scratch, 0, count);
     }
 
     private static string MaskDigest(string id)

@@ -83,7 +83,7 @@ public sealed class SnapshotTests
         Create("/zookeeper/quota/a/zookeeper_limits", 0);
         Create("/zookeeper/quota/a/zookeeper_stats", 0);
         Create("/other", 5);
-        string Stats(DataTree t) => System.Text.Encoding.UTF8.GetString(t.GetNode("/zookeeper/quota/a/zookeeper_stats")!.Data!);
+        string Stats(DataTree t) => System.Text.Encoding.UTF8.GetString(t.GetNode("/zookeeper/quota/a/zookeeper_stats")!.CopyData()!);
         Assert.That(Stats(tree), Is.EqualTo("count=2,bytes=3"));
 
         using var dir = new TempDir();

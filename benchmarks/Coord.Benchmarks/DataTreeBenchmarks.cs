@@ -46,7 +46,7 @@ public class DataTreeReadBenchmarks
         _out.ResetWrittenCount();
         var w = new JuteWriter(_out);
         new ReplyHeader(1, _big.Tree.LastProcessedZxid, 0).Write(ref w);
-        w.WriteBuffer(n.Data);
+        w.WriteBuffer(n.DataSpan);
         n.ToStat().Write(ref w);
         return _out.WrittenCount;
     }
