@@ -179,7 +179,7 @@ public sealed class ChildSet(int javaInitialCapacity)
         foreach (var child in _slots)
         {
             if (child is null) continue;
-            scratch[i++] = new JavaOrderEntry(JavaHashOrder.Spread(JavaHashOrder.StringHash(child.NameUtf8)) & mask, child.ChildSeq, child);
+            scratch[i++] = new JavaOrderEntry(JavaHashOrder.Spread(child.JavaNameHash) & mask, child.ChildSeq, child);
         }
         Array.Sort(scratch, 0, i);
     }

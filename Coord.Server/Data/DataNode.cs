@@ -33,8 +33,12 @@ public sealed class DataNode
     public long Czxid, Mzxid, Ctime, Mtime, EphemeralOwner, Pzxid;
     public int Version, Cversion, Aversion;
     /// <summary>This node's insertion number in its parent's <see cref="ChildSet"/>, which Java's iteration order
-    /// needs. The object is 112 B: 16 B header, three references, six longs, five ints, 4 B padding.</summary>
+    /// needs.</summary>
     internal int ChildSeq;
+    /// <summary>java.lang.String.hashCode of the name, which fixes the node's place in Java's iteration order. Kept
+    /// because ordering a parent's children then reads only the child nodes, not their payloads; it fills what was
+    /// padding, so the object is still 112 B (16 B header, three references, six longs, six ints).</summary>
+    internal readonly int JavaNameHash;
     /// <summary>Null until the first child is added (most znodes are leaves).</summary>
     private ChildSet? _children;
 
@@ -46,6 +50,7 @@ public sealed class DataNode
     private DataNode(Payload payload, IReadOnlyList<Acl> acl, long czxid, long time, long ephemeralOwner)
     {
         (_payload, _nameLength) = (payload.Bytes, payload.NameLengthAndFlag);
+        JavaNameHash = JavaHashOrder.StringHash(NameUtf8);
         Acl = acl;
         Czxid = Mzxid = Pzxid = czxid;
         Ctime = Mtime = time;
@@ -89,6 +94,14 @@ public sealed class DataNode
             System.Text.Encoding.UTF8.GetBytes(name, bytes);
             data?.CopyTo(bytes, nameBytes);
             return new(bytes, nameBytes | (data is null ? NullDataFlag : 0));
+        }
+
+        public static Payload Of(ReadOnlySpan<byte> nameUtf8, ReadOnlySpan<byte> data, bool dataIsNull)
+        {
+            var bytes = new byte[nameUtf8.Length + data.Length];
+            nameUtf8.CopyTo(bytes);
+            data.CopyTo(bytes.AsSpan(nameUtf8.Length));
+            return new(bytes, nameUtf8.Length | (dataIsNull ? NullDataFlag : 0));
         }
 
         public static Payload Of(ReadOnlySpan<byte> nameUtf8, byte[]? data)
@@ -141,6 +154,18 @@ public sealed class DataNode
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public StatPersisted ToStatPersisted() =>
         new(Czxid, Mzxid, Ctime, Mtime, Version, Cversion, Aversion, EphemeralOwner, Pzxid);
+
+    /// <summary>A node as a snapshot stores it, from its UTF-8 name and its data (both copied).</summary>
+    public static DataNode FromPersisted(ReadOnlySpan<byte> nameUtf8, ReadOnlySpan<byte> data, bool dataIsNull, IReadOnlyList<Acl> acl, in StatPersisted s) =>
+        new(Payload.Of(nameUtf8, data, dataIsNull), acl, s.Czxid, s.Ctime, s.EphemeralOwner)
+        {
+            Mzxid = s.Mzxid,
+            Mtime = s.Mtime,
+            Version = s.Version,
+            Cversion = s.Cversion,
+            Aversion = s.Aversion,
+            Pzxid = s.Pzxid,
+        };
 
     /// <summary>A node as a snapshot stores it (the inverse of <see cref="ToStatPersisted"/>).</summary>
     public static DataNode FromPersisted(ReadOnlySpan<char> name, byte[]? data, IReadOnlyList<Acl> acl, in StatPersisted s) =>

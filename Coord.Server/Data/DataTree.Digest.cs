@@ -33,9 +33,18 @@ public sealed partial class DataTree
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static long NodeDigest(string path, DataNode n)
     {
+        int max = Encoding.UTF8.GetMaxByteCount(path.Length);
+        Span<byte> utf8 = max <= 512 ? stackalloc byte[max] : new byte[max];
+        return NodeDigest(utf8[..Encoding.UTF8.GetBytes(path, utf8)], n);
+    }
+
+    /// <summary>As <see cref="NodeDigest(string, DataNode)"/>, the path given as UTF-8 ("" or "/" for the root).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static long NodeDigest(ReadOnlySpan<byte> pathUtf8, DataNode n)
+    {
         // ZooKeeper leaves the nodes below /zookeeper/ out (quota stats change locally); /zookeeper itself counts.
-        if (path.StartsWith(ProcZookeeper + "/", StringComparison.Ordinal)) return 0;
-        if (path == RootPath) path = "";
+        if (pathUtf8.StartsWith("/zookeeper/"u8)) return 0;
+        if (pathUtf8.SequenceEqual("/"u8)) pathUtf8 = [];
         Span<byte> stat = stackalloc byte[60];
         System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(stat, n.Czxid);
         System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(stat[8..], n.Mzxid);
@@ -50,16 +59,7 @@ public sealed partial class DataTree
         // reset and reused: every write txn digests two nodes, and a snapshot load digests every node.
         var crc = t_crc ??= new System.IO.Hashing.Crc32();
         crc.Reset();
-        int max = Encoding.UTF8.GetMaxByteCount(path.Length);
-        if (max <= 512)
-        {
-            Span<byte> p = stackalloc byte[max];
-            crc.Append(p[..Encoding.UTF8.GetBytes(path, p)]);
-        }
-        else
-        {
-            crc.Append(Encoding.UTF8.GetBytes(path));
-        }
+        crc.Append(pathUtf8);
         crc.Append(n.DataSpan);
         crc.Append(stat);
         return crc.GetCurrentHashAsUInt32();

@@ -94,7 +94,7 @@ public static class DataTreeLoader
     }
 
     /// <summary>Puts decoded nodes straight into a tree, checking what <see cref="Validate"/> checks as it goes.</summary>
-    private sealed class TreeBuilder(DataTree tree) : ISnapshotSink
+    private sealed class TreeBuilder(DataTree tree) : ISnapshotSpanSink
     {
         // ACL id → list; after its first node, the tree's shared instance, which the tree recognises by reference.
         private readonly Dictionary<long, IReadOnlyList<Acl>> _acls = new() { [SnapshotContents.OpenAclUnsafeId] = Acl.OpenAclUnsafe };
@@ -114,6 +114,17 @@ public static class DataTreeLoader
             if (!_acls.TryGetValue(aclId, out var acl))
                 throw new PersistenceCorruptException($"snapshot node refers to ACL id {aclId}, which is not in the ACL cache");
             var node = tree.RestoreNode(path, data, acl, s);
+            if (!ReferenceEquals(node.Acl, acl)) _acls[aclId] = node.Acl;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void OnNode(ReadOnlySpan<byte> pathUtf8, ReadOnlySpan<byte> data, bool dataIsNull, long aclId, in StatPersisted s)
+        {
+            if (!_sawRoot && pathUtf8.Length != 0) throw new PersistenceCorruptException("snapshot does not start with the root node (path \"\")");
+            _sawRoot = true;
+            if (!_acls.TryGetValue(aclId, out var acl))
+                throw new PersistenceCorruptException($"snapshot node refers to ACL id {aclId}, which is not in the ACL cache");
+            var node = tree.RestoreNode(pathUtf8, data, dataIsNull, acl, s);
             if (!ReferenceEquals(node.Acl, acl)) _acls[aclId] = node.Acl;
         }
     }

@@ -46,6 +46,15 @@ public interface ISnapshotSink
     void OnNode(string path, byte[]? data, long aclId, in StatPersisted stat);
 }
 
+/// <summary>A sink that takes each node as spans of the reader's buffer, valid only during the call, so that it can
+/// copy them into its own layout without a path string and a data array per node. The reader falls back to
+/// <see cref="ISnapshotSink.OnNode"/> for a node that does not fit its buffer.</summary>
+public interface ISnapshotSpanSink : ISnapshotSink
+{
+    /// <summary>One node; <paramref name="pathUtf8"/> is empty for the root, as in the file.</summary>
+    void OnNode(ReadOnlySpan<byte> pathUtf8, ReadOnlySpan<byte> data, bool dataIsNull, long aclId, in StatPersisted stat);
+}
+
 /// <summary>What a snapshot file says besides its body.</summary>
 /// <param name="Zxid">From the file name.</param>
 /// <param name="Digest">Null for a pre-3.6 snapshot without a digest section.</param>
@@ -179,8 +188,19 @@ public static class FileSnap
         }
 
         int nodes = 0;
+        var spanSink = sink as ISnapshotSpanSink;
         while (true)
         {
+            if (spanSink is not null)
+            {
+                var result = r.TryReadNodeInPlace(spanSink);
+                if (result == CheckedReader.InPlace.End) break;
+                if (result == CheckedReader.InPlace.Read)
+                {
+                    nodes++;
+                    continue;
+                }
+            }
             var path = r.ReadString() ?? throw new PersistenceCorruptException("null node path");
             if (path == "/") break;
             var data = r.ReadBuffer();
@@ -514,6 +534,59 @@ internal sealed class CheckedReader(Stream input, int maxBufferBytes)
         if (len == 0) return [];
         if (len <= _buf.Length) return Take(len).ToArray();
         return TakeLarge(len);
+    }
+
+    public enum InPlace { Read, End, TooLarge }
+
+    /// <summary>Bytes of a node record after its path and data: aclId (8) and StatPersisted (60).</summary>
+    private const int NodeTailBytes = 8 + 60;
+
+    /// <summary>Reads the next node record (or the "/" that ends the list) straight out of the buffer and hands it to
+    /// <paramref name="sink"/> as spans. Consumes nothing and returns <see cref="InPlace.TooLarge"/> when the record
+    /// does not fit the buffer, for the caller to read it the ordinary way. Lengths are checked as the ordinary way
+    /// checks them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public InPlace TryReadNodeInPlace(ISnapshotSpanSink sink)
+    {
+        if (!Available(4)) return InPlace.TooLarge;
+        int pathLength = BinaryPrimitives.ReadInt32BigEndian(_buf.AsSpan(_start));
+        if (pathLength == -1) throw new PersistenceCorruptException("null node path");
+        CheckLength(pathLength);
+        if (!Available(4 + pathLength)) return InPlace.TooLarge;
+        if (pathLength == 1 && _buf[_start + 4] == (byte)'/')
+        {
+            _start += 5;
+            return InPlace.End;
+        }
+        if (!Available(4 + pathLength + 4)) return InPlace.TooLarge;
+        int dataLength = BinaryPrimitives.ReadInt32BigEndian(_buf.AsSpan(_start + 4 + pathLength));
+        CheckLength(dataLength);
+        int total = 4 + pathLength + 4 + Math.Max(dataLength, 0) + NodeTailBytes;
+        if (!Available(total)) return InPlace.TooLarge;
+        var record = _buf.AsSpan(_start, total);
+        _start += total;
+        var path = record.Slice(4, pathLength);
+        var data = record.Slice(8 + pathLength, Math.Max(dataLength, 0));
+        var tail = record[(8 + pathLength + Math.Max(dataLength, 0))..];
+        long aclId = BinaryPrimitives.ReadInt64BigEndian(tail);
+        var stat = new StatPersisted(
+            BinaryPrimitives.ReadInt64BigEndian(tail[8..]), BinaryPrimitives.ReadInt64BigEndian(tail[16..]),
+            BinaryPrimitives.ReadInt64BigEndian(tail[24..]), BinaryPrimitives.ReadInt64BigEndian(tail[32..]),
+            BinaryPrimitives.ReadInt32BigEndian(tail[40..]), BinaryPrimitives.ReadInt32BigEndian(tail[44..]),
+            BinaryPrimitives.ReadInt32BigEndian(tail[48..]), BinaryPrimitives.ReadInt64BigEndian(tail[52..]),
+            BinaryPrimitives.ReadInt64BigEndian(tail[60..]));
+        sink.OnNode(path, data, dataLength < 0, aclId, stat);
+        return InPlace.Read;
+    }
+
+    /// <summary>True when <paramref name="n"/> unread bytes are (or can be made) contiguous in the buffer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool Available(int n) => _end - _start >= n || (n <= _buf.Length && Fill(n));
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void CheckLength(int len)
+    {
+        if (len < -1 || len > MaxBufferBytes) throw new PersistenceCorruptException($"Unreasonable length = {len}");
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
