@@ -132,6 +132,65 @@ public sealed class SnapshotTests
     }
 
     [Test]
+    public void NodesLargerThanTheReadersBufferAndOddNamesLoadAsWritten()
+    {
+        // The loader copies each node straight out of the reader's 64 KiB buffer; a node that does not fit takes the
+        // ordinary path. Values around that size, null and empty data, non-ASCII names and a deep chain must all
+        // come back exactly, under either path, and so must the tree's accounting.
+        var tree = new DataTree();
+        long zxid = 0;
+        void Create(string path, byte[]? data, bool ephemeral = false) =>
+            Assert.That(tree.ProcessTxn(new TxnHeader(0x77, 1, ++zxid, 1000 + zxid, OpCode.Create),
+                new CreateTxn(path, data, Acl.OpenAclUnsafe, ephemeral, -1)).Err, Is.EqualTo(KeeperErrorCode.Ok), path);
+        Create("/big", null);
+        foreach (int size in new[] { 65_400, 65_536 - 90, 65_536, 70_000, 200_000 })
+            Create($"/big/v{size}", Enumerable.Range(0, size).Select(i => (byte)(i * 7)).ToArray());
+        Create("/big/empty", []);
+        Create("/big/null", null);
+        Create("/ünï-cødé", [1, 2, 3]);
+        Create("/ünï-cødé/日本語", [4], ephemeral: true);
+        var deep = "";
+        for (int i = 0; i < 300; i++) Create(deep += "/d" + i, [(byte)i]);
+        using var dir = new TempDir();
+        var path = DataTreeLoader.WriteSnapshot(tree, [], dir.Path, zxid, new SnapshotWriteOptions { Fsync = false });
+        var loaded = new DataTree();
+        DataTreeLoader.LoadFile(loaded, path);
+        Assert.That(loaded.TreeDigest, Is.EqualTo(tree.TreeDigest));
+        Assert.That(loaded.NodeCount, Is.EqualTo(tree.NodeCount));
+        Assert.That(loaded.ApproximateDataSize, Is.EqualTo(tree.ApproximateDataSize));
+        Assert.That(loaded.GetEphemerals(0x77), Is.EqualTo(new[] { "/ünï-cødé/日本語" }));
+        foreach (var (p, node) in tree.Nodes)
+        {
+            var other = loaded.GetNode(p);
+            Assert.That(other, Is.Not.Null, p);
+            Assert.That(other!.CopyData(), Is.EqualTo(node.CopyData()), $"data of {p}");
+            Assert.That(other.ToStat(), Is.EqualTo(node.ToStat()), $"stat of {p}");
+            Assert.That(other.ChildrenInZooKeeperOrder(), Is.EqualTo(node.ChildrenInZooKeeperOrder()), $"children of {p}");
+        }
+        Assert.That(loaded.GetNode("/big/null")!.HasData, Is.False);
+        Assert.That(loaded.GetNode("/big/empty")!.HasData, Is.True);
+    }
+
+    [Test]
+    public void ANodeLengthOutOfRangeIsReportedAsCorrupt()
+    {
+        var tree = new DataTree();
+        tree.ProcessTxn(new TxnHeader(1, 1, 1, 1, OpCode.Create), new CreateTxn("/victim", [9, 9, 9], Acl.OpenAclUnsafe, false, -1));
+        using var dir = new TempDir();
+        var path = DataTreeLoader.WriteSnapshot(tree, [], dir.Path, 1, new SnapshotWriteOptions { Fsync = false });
+        var bytes = File.ReadAllBytes(path);
+        // The data length of /victim: its 4-byte length and "/victim" come first.
+        int at = IndexOf(bytes, "/victim"u8.ToArray()) + "/victim".Length;
+        Assert.That(BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(at)), Is.EqualTo(3));
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(at), -5);
+        File.WriteAllBytes(path, bytes);
+        var ex = Assert.Throws<PersistenceCorruptException>(() => DataTreeLoader.LoadFile(new DataTree(), path));
+        Assert.That(ex!.Message, Does.Contain("Unreasonable length = -5"));
+
+        static int IndexOf(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle);
+    }
+
+    [Test]
     public void LayoutSealsAndDigestAreZooKeepers()
     {
         var script = Workload();
