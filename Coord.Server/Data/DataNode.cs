@@ -155,7 +155,8 @@ public sealed class DataNode
     public StatPersisted ToStatPersisted() =>
         new(Czxid, Mzxid, Ctime, Mtime, Version, Cversion, Aversion, EphemeralOwner, Pzxid);
 
-    /// <summary>A node as a snapshot stores it, from its UTF-8 name and its data (both copied).</summary>
+    /// <summary>A node as a snapshot stores it (the inverse of <see cref="ToStatPersisted"/>), from its UTF-8 name and
+    /// its data (both copied).</summary>
     public static DataNode FromPersisted(ReadOnlySpan<byte> nameUtf8, ReadOnlySpan<byte> data, bool dataIsNull, IReadOnlyList<Acl> acl, in StatPersisted s) =>
         new(Payload.Of(nameUtf8, data, dataIsNull), acl, s.Czxid, s.Ctime, s.EphemeralOwner)
         {
@@ -167,15 +168,4 @@ public sealed class DataNode
             Pzxid = s.Pzxid,
         };
 
-    /// <summary>A node as a snapshot stores it (the inverse of <see cref="ToStatPersisted"/>).</summary>
-    public static DataNode FromPersisted(ReadOnlySpan<char> name, byte[]? data, IReadOnlyList<Acl> acl, in StatPersisted s) =>
-        new(name, data, acl, s.Czxid, s.Ctime, s.EphemeralOwner)
-        {
-            Mzxid = s.Mzxid,
-            Mtime = s.Mtime,
-            Version = s.Version,
-            Cversion = s.Cversion,
-            Aversion = s.Aversion,
-            Pzxid = s.Pzxid,
-        };
 }

@@ -103,17 +103,13 @@ public sealed class CompactTreeTests
     [Test]
     public void DataTree_LooksUpOnlyWellFormedPaths()
     {
-        var tree = new DataTree();
-        long zxid = 0;
-        TxnHeader H() => new(1, 1, ++zxid, 0, OpCode.Create);
-        tree.ProcessTxn(H(), new CreateTxn("/a", [], Acl.OpenAclUnsafe, false, -1));
-        tree.ProcessTxn(H(), new CreateTxn("/a/b", [], Acl.OpenAclUnsafe, false, -1));
+        var tree = TreeWith("/a", "/a/b");
         Assert.That(tree.GetNode("/a/b")!.Name, Is.EqualTo("b"));
         Assert.That(tree.GetNode(""), Is.SameAs(tree.GetNode("/")));
         foreach (var bad in new[] { "a", "a/b", "/a/", "//a", "/a//b", "/a/b/", "/a/b/c", "/b", "/zookeeper/", "x" })
             Assert.That(tree.GetNode(bad), Is.Null, bad);
         Assert.That(tree.NodeCount, Is.EqualTo(7), "root (counted twice, as ZooKeeper does), /zookeeper, its two children, /a, /a/b");
-        var rc = tree.ProcessTxn(new(1, 1, ++zxid, 0, OpCode.Delete), new DeleteTxn("/a/b"));
+        var rc = tree.ProcessTxn(new(1, 1, tree.LastProcessedZxid + 1, 0, OpCode.Delete), new DeleteTxn("/a/b"));
         Assert.That(rc.Err, Is.EqualTo(KeeperErrorCode.Ok));
         Assert.That(tree.GetNode("/a/b"), Is.Null);
         Assert.That(tree.NodeCount, Is.EqualTo(6));
@@ -159,14 +155,21 @@ public sealed class CompactTreeTests
 
     private static DataNode Leaf(string name) => new(name, [], Acl.OpenAclUnsafe, 1, 1, 0);
 
-    [Test]
-    public void DataTree_ChildrenOfRootAndDeeperNodes()
+    /// <summary>A tree with the given paths created in order (zxids 1, 2, …), empty data and open ACLs.</summary>
+    private static DataTree TreeWith(params string[] paths)
     {
         var tree = new DataTree();
         long zxid = 0;
-        TxnHeader H() => new(1, 1, ++zxid, 0, OpCode.Create);
-        tree.ProcessTxn(H(), new CreateTxn("/x", [], Acl.OpenAclUnsafe, false, -1));
-        tree.ProcessTxn(H(), new CreateTxn("/x/y", [], Acl.OpenAclUnsafe, false, -1));
+        foreach (var path in paths)
+            Assert.That(tree.ProcessTxn(new TxnHeader(1, 1, ++zxid, 0, OpCode.Create), new CreateTxn(path, [], Acl.OpenAclUnsafe, false, -1)).Err,
+                Is.EqualTo(KeeperErrorCode.Ok), path);
+        return tree;
+    }
+
+    [Test]
+    public void DataTree_ChildrenOfRootAndDeeperNodes()
+    {
+        var tree = TreeWith("/x", "/x/y");
         Assert.That(tree.GetNode("/")!.ChildrenInZooKeeperOrder(), Is.EquivalentTo(new[] { "zookeeper", "x" }));
         Assert.That(tree.GetNode("/x")!.ChildrenInZooKeeperOrder(), Is.EqualTo(new[] { "y" }));
         Assert.That(tree.CountDescendants("/"), Is.EqualTo(5));
