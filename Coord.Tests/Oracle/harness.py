@@ -681,7 +681,9 @@ class T:
             elif key == "stat":
                 parts.append(f"stat={n.stat(val, mask)}")
             elif key in ("children", "ephemerals"):
-                if val is not None and key not in mask:
+                # Sorted unless the scenario asks for the server's own order ("keep_order"): ZooKeeper hands out its
+                # HashSet's iteration order, which Coord reproduces, but most scenarios are about the contents.
+                if val is not None and key not in mask and "keep_order" not in mask:
                     val = sorted(val)
                 parts.append(f"{key}={val if key not in mask else '*'}")
             elif key == "acl":

@@ -371,16 +371,38 @@ def get_children_variants(t):
 
 
 @scenario()
+def unicode_names_below_a_parent(t):
+    """non-ASCII components: lookups through them, getChildren in the server's own order (Java's hash of the UTF-16
+    name, "Aa" and "BB" share one), deletes"""
+    s = t.session()
+    parent = "/\u00e9t\u00e9"
+    s.create(parent)
+    names = ["\u00fc", "\u00df", "a\u00e9", "\u65e5\u672c\u8a9e", "\u0416", "z", "\u00c0" * 3,
+             "\u4e2d\u6587-1", "\u4e2d\u6587-2", "Aa", "BB", "\u00e9" * 70]
+    for n in names:
+        s.create(parent + "/" + n, n.encode("utf-8"))
+    s.create(parent + "/\u65e5\u672c\u8a9e/\u5b50", b"deep")
+    s.ls2(parent, _mask=("keep_order",))
+    s.op("getChildren", path=parent, watch=False, _mask=("keep_order",))
+    s.get(parent + "/\u65e5\u672c\u8a9e/\u5b50")
+    s.get(parent + "/" + "\u00e9" * 70)
+    s.delete(parent + "/\u00df")
+    s.delete(parent + "/\u65e5\u672c\u8a9e")
+    s.op("getChildren", path=parent, watch=False, _mask=("keep_order",))
+    s.count(parent)
+
+
+@scenario()
 def get_children_many(t):
-    """150 children via pipelined creates; counts and cversion"""
+    """150 children via pipelined creates; counts, cversion and the order getChildren hands them out in"""
     s = t.session()
     s.create("/p")
     s.pipeline([("create", dict(path=f"/p/c{i:03d}", data=b"", acl=z.OPEN_ACL_UNSAFE, flags=0))
                 for i in range(150)])
-    s.ls2("/p")
+    s.ls2("/p", _mask=("keep_order",))
     s.count("/p")
     s.pipeline([("delete", dict(path=f"/p/c{i:03d}", version=-1)) for i in range(0, 150, 3)])
-    s.ls2("/p")
+    s.ls2("/p", _mask=("keep_order",))
 
 
 # ---------------------------------------------------------------- Stat semantics
