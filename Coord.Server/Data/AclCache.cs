@@ -53,6 +53,9 @@ public sealed class AclCache
         if (ReferenceEquals(entry, _last)) _last = null;
     }
 
+    /// <summary>The shared lists in use, each with the number of znodes using it.</summary>
+    public IEnumerable<(IReadOnlyList<Acl> List, int Users)> InUse => _entries.Values.Select(e => (e.Shared, e.Users));
+
     /// <summary>Number of znodes using <paramref name="acl"/> (0 when unknown).</summary>
     public int UsersOf(IReadOnlyList<Acl> acl) => _entries.TryGetValue(acl, out var e) ? e.Users : 0;
 

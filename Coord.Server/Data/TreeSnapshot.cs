@@ -29,13 +29,18 @@ public sealed class TreeSnapshot
     private readonly Dictionary<DataNode, NodeState> _before = new(ReferenceEqualityComparer.Instance);
     private volatile bool _complete;
 
-    internal TreeSnapshot(DataNode[] nodes, int[] depths, long zxid, long treeDigest)
+    internal TreeSnapshot(DataNode[] nodes, int[] depths, IReadOnlyList<IReadOnlyList<Acl>> aclLists, long zxid, long treeDigest)
     {
         _nodes = nodes;
         _depths = depths;
+        AclLists = aclLists;
         Zxid = zxid;
         TreeDigest = treeDigest;
     }
+
+    /// <summary>The distinct ACL lists the snapshot numbers (<see cref="DataTree.AclListsForSnapshot"/>), as they were
+    /// when the view was taken.</summary>
+    public IReadOnlyList<IReadOnlyList<Acl>> AclLists { get; }
 
     /// <summary>The tree's LastProcessedZxid when the view was taken.</summary>
     public long Zxid { get; }

@@ -147,6 +147,12 @@ public static class DataTreeLoader
             if (instances.Contains(acl) || IsOpenAclSystemNode(path, acl)) continue;
             instances.Add(acl);
         }
+        return NumberAcls(instances);
+    }
+
+    /// <summary>Numbers distinct ACL lists (1..k in a canonical order, so equal sets of lists get equal ids).</summary>
+    public static AclNumbering NumberAcls(IReadOnlyCollection<IReadOnlyList<Acl>> instances)
+    {
         var distinct = new Dictionary<IReadOnlyList<Acl>, long>(AclListComparer.Instance);
         foreach (var acl in instances) distinct.TryAdd(acl, 0);
         var ordered = distinct.Keys.OrderBy(CanonicalKey, StringComparer.Ordinal).ToList();
@@ -222,7 +228,7 @@ public static class DataTreeLoader
     {
         try
         {
-            var acls = NumberAcls(AclsOf(view));
+            var acls = NumberAcls(view.AclLists);
             if (options.Digest is null)
                 options = options.WithDigest(view.Zxid > 0 ? new ZxidDigest(view.Zxid, DataTree.DigestVersion, view.TreeDigest) : ZxidDigest.Empty);
             return FileSnap.Write(snapDir, view.Zxid, options, w =>
@@ -242,24 +248,6 @@ public static class DataTreeLoader
         {
             view.Complete();
         }
-    }
-
-    /// <summary>The (path, ACL list) pairs <see cref="NumberAcls(IEnumerable{ValueTuple{string, IReadOnlyList{Acl}}})"/>
-    /// needs from a view: each list instance once, and the system nodes, whose open ACL gets no number.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static List<(string Path, IReadOnlyList<Acl> Acl)> AclsOf(TreeSnapshot view)
-    {
-        var seen = new HashSet<IReadOnlyList<Acl>>(ReferenceEqualityComparer.Instance);
-        var result = new List<(string, IReadOnlyList<Acl>)>();
-        var paths = new PathComposer();
-        for (int i = 0; i < view.Count; i++)
-        {
-            var path = view.PathAt(i, paths);
-            var acl = view.StateAt(i).Acl;
-            // A system node's list may go unnumbered, so it must not stand in for the other nodes using it.
-            if (IsSystemPath(path) || seen.Add(acl)) result.Add((System.Text.Encoding.UTF8.GetString(path), acl));
-        }
-        return result;
     }
 
     /// <summary>The digest section for a snapshot of <paramref name="tree"/> named <paramref name="zxid"/>: the tree

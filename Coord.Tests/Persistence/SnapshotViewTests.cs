@@ -52,6 +52,45 @@ public sealed class SnapshotViewTests
     }
 
     [Test]
+    public void AViewNumbersTheSameAclListsAsAWalkOfEveryNode()
+    {
+        // The view takes its ACL lists from the tree's ACL cache; a snapshot written from a full walk finds them node
+        // by node. OPEN_ACL_UNSAFE is numbered only when a node other than the root, /zookeeper and /zookeeper/quota
+        // uses it.
+        var tree = new DataTree();
+        long zxid = 0;
+        IReadOnlyList<Acl> digestAcl = [new(Coord.Protocol.Perms.All, new Id("digest", "u:x")), new(Coord.Protocol.Perms.Read, Id.Anyone)];
+        void Apply(int type, ITxnRecord txn) =>
+            Assert.That(tree.ProcessTxn(new TxnHeader(1, 1, ++zxid, 0, type), txn).Err, Is.EqualTo(Coord.Protocol.KeeperErrorCode.Ok));
+        void AssertSameNumbering(string when)
+        {
+            var view = tree.TakeSnapshotView();
+            try
+            {
+                Assert.That(Describe(DataTreeLoader.NumberAcls(view.AclLists)), Is.EqualTo(Describe(DataTreeLoader.NumberAcls(tree))), when);
+            }
+            finally
+            {
+                view.Complete();
+            }
+        }
+        AssertSameNumbering("only the system nodes");
+        Apply(Coord.Protocol.OpCode.Create, new CreateTxn("/ro", [], Acl.ReadAclUnsafe, false, -1));
+        Apply(Coord.Protocol.OpCode.Create, new CreateTxn("/d", [], digestAcl, false, -1));
+        AssertSameNumbering("OPEN used by system nodes only");
+        Apply(Coord.Protocol.OpCode.Create, new CreateTxn("/open", [], Acl.OpenAclUnsafe, false, -1));
+        AssertSameNumbering("OPEN used by /open too");
+        Apply(Coord.Protocol.OpCode.SetAcl, new SetAclTxn("/", digestAcl, 1));
+        Apply(Coord.Protocol.OpCode.Delete, new DeleteTxn("/open"));
+        AssertSameNumbering("root moved to another list, /open gone");
+        Apply(Coord.Protocol.OpCode.SetAcl, new SetAclTxn("/zookeeper/config", Acl.OpenAclUnsafe, 1));
+        AssertSameNumbering("OPEN used by /zookeeper/config, which is not one of the three");
+
+        static string Describe(DataTreeLoader.AclNumbering n) =>
+            string.Join(" | ", n.Entries.Select(e => $"{e.Key}: {string.Join(",", e.Value)}"));
+    }
+
+    [Test]
     public void OnlyOneUnfinishedViewAtATime()
     {
         var tree = new DataTree();
