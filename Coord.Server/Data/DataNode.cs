@@ -85,7 +85,6 @@ public sealed class DataNode
     {
         public bool HasData => (NameLengthAndFlag & NullDataFlag) == 0;
         public ReadOnlySpan<byte> Data => Bytes.AsSpan(NameLengthAndFlag & ~NullDataFlag);
-        public byte[]? CopyData() => HasData ? Data.ToArray() : null;
 
         public static Payload Of(ReadOnlySpan<char> name, byte[]? data)
         {

@@ -17,7 +17,10 @@
 // DataTree.deserialize does: each node is added to its parent's child set in that order (which fixes later
 // getChildren orders the way ZooKeeper's do) and registered as ephemeral, container or TTL by its ephemeralOwner.
 // LoadFile streams: each node goes into the tree as it is decoded (TreeBuilder), with no list of every node in
-// between, so a restart holds one copy of the tree, not two.
+// between, so a restart holds one copy of the tree, not two. Nodes that fit the reader's buffer are handed over as
+// spans of it (ISnapshotSpanSink) and copied into the node's own array, so a load makes no path string and no data
+// array per node. Writing from a view numbers the ACL lists the tree's ACL cache held when the view was taken
+// (DataTree.AclListsForSnapshot), which are exactly the lists the view's nodes hold.
 //
 // The methods a load calls once per node (here, in FileSnap's CheckedReader, DataTree.RestoreNode, NodeDigest,
 // ChildSet, AclCache, Adler32) are marked AggressiveOptimization: a load runs once per process, a million times in a
