@@ -92,7 +92,13 @@ public sealed class ChildSet(int javaInitialCapacity)
     public DataNode? Remove(ReadOnlySpan<char> name)
     {
         Span<byte> buffer = stackalloc byte[StackNameChars * 3];
-        var nameUtf8 = ToUtf8(name, buffer);
+        return Remove(ToUtf8(name, buffer));
+    }
+
+    /// <summary>Removes the child whose UTF-8 name is <paramref name="nameUtf8"/>; returns it, or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public DataNode? Remove(ReadOnlySpan<byte> nameUtf8)
+    {
         int hole = Find(nameUtf8, HashOf(nameUtf8));
         if (hole < 0) return null;
         var removed = _slots[hole];

@@ -47,6 +47,11 @@ public sealed class DataNode
     {
     }
 
+    /// <summary>A new node named by the UTF-8 <paramref name="nameUtf8"/> (a create's path is transcoded once, for
+    /// its lookups and its name).</summary>
+    public static DataNode Create(ReadOnlySpan<byte> nameUtf8, byte[]? data, IReadOnlyList<Acl> acl, long czxid, long time, long ephemeralOwner) =>
+        new(Payload.Of(nameUtf8, data), acl, czxid, time, ephemeralOwner);
+
     private DataNode(Payload payload, IReadOnlyList<Acl> acl, long czxid, long time, long ephemeralOwner)
     {
         (_payload, _nameLength) = (payload.Bytes, payload.NameLengthAndFlag);
@@ -140,7 +145,7 @@ public sealed class DataNode
     public bool AddChild(DataNode child) => (_children ??= new ChildSet(JavaChildSetInitialCapacity)).Add(child);
 
     // The set is kept when it empties: Java keeps its grown capacity, which later orders must reflect.
-    public DataNode? RemoveChild(ReadOnlySpan<char> name) => _children?.Remove(name);
+    public DataNode? RemoveChild(ReadOnlySpan<byte> nameUtf8) => _children?.Remove(nameUtf8);
 
     /// <summary>The Stat a client sees: containers and TTL nodes show ephemeralOwner 0.</summary>
     public Stat ToStat()

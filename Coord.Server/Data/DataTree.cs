@@ -81,9 +81,24 @@ public sealed partial class DataTree
     [System.Runtime.CompilerServices.SkipLocalsInit]
     public DataNode? GetNode(ReadOnlySpan<char> path)
     {
-        if (path.Length > StackPathChars) return GetNodeUtf8(System.Text.Encoding.UTF8.GetBytes(path.ToArray()));
-        Span<byte> utf8 = stackalloc byte[StackPathChars * 3];
-        return GetNodeUtf8(utf8[..System.Text.Encoding.UTF8.GetBytes(path, utf8)]);
+        Span<byte> buffer = stackalloc byte[StackPathChars * 3];
+        return GetNodeUtf8(Utf8Of(path, buffer));
+    }
+
+    /// <summary>The path as UTF-8: in <paramref name="stackBuffer"/> (StackPathChars × 3 bytes) when it fits, else in a
+    /// new array.</summary>
+    private static ReadOnlySpan<byte> Utf8Of(ReadOnlySpan<char> path, Span<byte> stackBuffer) =>
+        path.Length <= StackPathChars
+            ? stackBuffer[..System.Text.Encoding.UTF8.GetBytes(path, stackBuffer)]
+            : System.Text.Encoding.UTF8.GetBytes(path.ToArray());
+
+    /// <summary>The parent of a UTF-8 path ("/a/b" → "/a"; "/a" and anything without a '/' → the root) and the last
+    /// component, so a create or delete transcodes its path once for both lookups and the new node's name.</summary>
+    private DataNode? ParentOf(ReadOnlySpan<byte> pathUtf8, out ReadOnlySpan<byte> name)
+    {
+        int slash = pathUtf8.LastIndexOf((byte)'/');
+        name = pathUtf8[(slash + 1)..];
+        return slash <= 0 ? _root : GetNodeUtf8(pathUtf8[..slash]);
     }
 
     /// <summary>Walks from the root one component at a time. Anything that is not a well-formed absolute path (no
@@ -252,11 +267,12 @@ public sealed partial class DataTree
         }
     }
 
+    [System.Runtime.CompilerServices.SkipLocalsInit]
     private Stat CreateNode(string path, byte[]? data, IReadOnlyList<Acl> acl, long ephemeralOwner, int parentCVersion, long zxid, long time)
     {
-        var parent = GetNode(ParentOf(path)) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
-        var name = ChildSet.NameOf(path);
-        if (name.IsEmpty || parent.GetChild(name) is not null) throw new KeeperException(KeeperErrorCode.NodeExists, path);
+        Span<byte> buffer = stackalloc byte[StackPathChars * 3];
+        var parent = ParentOf(Utf8Of(path, buffer), out var nameUtf8) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
+        if (nameUtf8.IsEmpty || parent.GetChild(nameUtf8) is not null) throw new KeeperException(KeeperErrorCode.NodeExists, path);
         string parentPath = PathUtils.Parent(path);
         if (parentCVersion == -1) parentCVersion = parent.Cversion + 1;
         BeforeChange(parent);
@@ -267,7 +283,7 @@ public sealed partial class DataTree
             parent.Cversion = parentCVersion;
             parent.Pzxid = zxid;
         }
-        var node = new DataNode(name, data, Acls.Acquire(acl), zxid, time, ephemeralOwner);
+        var node = DataNode.Create(nameUtf8, data, Acls.Acquire(acl), zxid, time, ephemeralOwner);
         parent.AddChild(node);
         _nodeCount++;
         DigestAdd(parentPath, parent);
@@ -280,23 +296,25 @@ public sealed partial class DataTree
             if (!_ephemerals.TryGetValue(ephemeralOwner, out var set)) _ephemerals[ephemeralOwner] = set = new JavaOrderedStringSet(JavaEphemeralSetInitialCapacity);
             set.Add(path);
         }
-        OnQuotaCreate(path, parentPath, name, data?.Length ?? 0);
+        OnQuotaCreate(path, parentPath, ChildSet.NameOf(path), data?.Length ?? 0);
         var stat = node.ToStat();
         DataWatches.Trigger(path, EventType.NodeCreated, acl);
         ChildWatches.Trigger(parentPath, EventType.NodeChildrenChanged, parent.Acl);
         return stat;
     }
 
+    [System.Runtime.CompilerServices.SkipLocalsInit]
     private void DeleteNode(string path, long zxid)
     {
-        var parent = GetNode(ParentOf(path));
+        Span<byte> buffer = stackalloc byte[StackPathChars * 3];
+        var parent = ParentOf(Utf8Of(path, buffer), out var nameUtf8);
+        var node = parent?.GetChild(nameUtf8) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
         var name = ChildSet.NameOf(path);
-        var node = parent?.GetChild(name) ?? throw new KeeperException(KeeperErrorCode.NoNode, path);
         string parentPath = PathUtils.Parent(path);
         BeforeChange(parent);
         DigestRemove(path, node);
         DigestRemove(parentPath, parent);
-        parent.RemoveChild(name);
+        parent.RemoveChild(nameUtf8);
         _nodeCount--;
         Acls.Release(node.Acl);
         if (zxid > parent.Pzxid) parent.Pzxid = zxid;
@@ -415,13 +433,6 @@ public sealed partial class DataTree
             ChildWatches.AddWatch(path, w, WatcherMode.PersistentRecursive);
             DataWatches.AddWatch(path, w, WatcherMode.PersistentRecursive);
         }
-    }
-
-    /// <summary>The parent part of an absolute path: "/a/b" → "/a", "/a" → "/" (no string made).</summary>
-    private static ReadOnlySpan<char> ParentOf(string path)
-    {
-        int slash = path.LastIndexOf('/');
-        return slash <= 0 ? RootPath : path.AsSpan(0, slash);
     }
 
     /// <summary>All nodes by path, in no particular order (tools, tests, ACL numbering).</summary>
