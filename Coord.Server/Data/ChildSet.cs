@@ -84,16 +84,9 @@ public sealed class ChildSet(int javaInitialCapacity)
         return true;
     }
 
-    public bool Remove(string nameOrPath) => Remove(NameOf(nameOrPath)) is not null;
-
-    /// <summary>Removes the child called <paramref name="name"/>; returns it, or null when there is none.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    [SkipLocalsInit]
-    public DataNode? Remove(ReadOnlySpan<char> name)
-    {
-        Span<byte> buffer = stackalloc byte[StackNameChars * 3];
-        return Remove(ToUtf8(name, buffer));
-    }
+    /// <summary>Removes the child named by <paramref name="nameOrPath"/> (its last component); tests and tools, the
+    /// tree removes by UTF-8 name.</summary>
+    public bool Remove(string nameOrPath) => Remove(System.Text.Encoding.UTF8.GetBytes(NameOf(nameOrPath).ToArray())) is not null;
 
     /// <summary>Removes the child whose UTF-8 name is <paramref name="nameUtf8"/>; returns it, or null.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -84,7 +84,7 @@ public sealed class CompactTreeTests
             var name = "c" + rnd.Next(600);
             if (rnd.Next(3) == 0)
             {
-                var removed = set.Remove(name.AsSpan());
+                var removed = set.Remove((ReadOnlySpan<byte>)System.Text.Encoding.UTF8.GetBytes(name));
                 Assert.That(removed, Is.SameAs(reference.GetValueOrDefault(name)), $"remove {name} at step {step}");
                 reference.Remove(name);
             }
