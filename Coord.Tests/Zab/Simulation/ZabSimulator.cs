@@ -64,6 +64,9 @@ public sealed class ZabSimulator
         public readonly long Id = id;
         public readonly int A = a, B = b;
         public bool Alive = alive;
+        /// <summary>Closed by an endpoint (close() or its process dying): what it sent before still arrives, then the
+        /// end of the stream. A cut (partition, dropped message) loses what was in flight instead.</summary>
+        public bool Flushing;
         public long LastArrivalAtA, LastArrivalAtB;
     }
 
@@ -162,7 +165,7 @@ public sealed class ZabSimulator
         Count("crash");
         n.Peer = null;
         foreach (var c in _conns.Values.Where(c => c.Alive && (c.A == n.Id || c.B == n.Id)).ToList())
-            Kill(c, notify: c.A == n.Id ? c.B : c.A);
+            Close(c, notify: c.A == n.Id ? c.B : c.A);
         // The disk keeps what was synced, plus possibly part of an unsynced tail that extends it.
         bool extends = n.Volatile.Count >= n.Durable.Count;
         for (int i = 0; extends && i < n.Durable.Count; i++) extends = ReferenceEquals(n.Volatile[i], n.Durable[i]);
@@ -191,7 +194,7 @@ public sealed class ZabSimulator
             case ZabActionKind.Send: SendMessage(n.Id, a.Peer, a.Message!); break;
             case ZabActionKind.Connect: Connect(n.Id, a.Peer); break;
             case ZabActionKind.Disconnect:
-                if (_conns.TryGetValue(Key(n.Id, a.Peer), out var c) && c.Alive) Kill(c, notify: a.Peer);
+                if (_conns.TryGetValue(Key(n.Id, a.Peer), out var c) && c.Alive) Close(c, notify: a.Peer);
                 break;
             case ZabActionKind.AppendLog:
                 if (n.Volatile.Count > 0 && a.Txn!.Zxid <= n.Volatile[^1].Zxid)
@@ -250,16 +253,20 @@ public sealed class ZabSimulator
     private void Connect(int from, int to)
     {
         var key = Key(from, to);
-        if (_conns.TryGetValue(key, out var old) && old.Alive) Kill(old, notify: to);
+        if (_conns.TryGetValue(key, out var old) && old.Alive) Close(old, notify: to);
         var c = new Conn(_nextConnId++, from, to, Reachable(from, to));
         _conns[key] = c;
         if (!c.Alive) Notify(c, from, ConnectTimeoutMs);
     }
 
-    private void Kill(Conn c, int notify)
+    /// <summary>An endpoint closes <paramref name="c"/>: the other end, <paramref name="notify"/>, receives whatever
+    /// was already sent to it and then learns the connection closed.</summary>
+    private void Close(Conn c, int notify)
     {
         c.Alive = false;
-        Notify(c, notify, _r.Between(1, 20));
+        c.Flushing = true;
+        long lastArrival = notify == c.A ? c.LastArrivalAtA : c.LastArrivalAtB;
+        Notify(c, notify, (int)Math.Max(0, lastArrival - _now) + _r.Between(1, 20));
     }
 
     /// <summary>Tells <paramref name="who"/> that connection <paramref name="c"/> closed, unless a newer connection
@@ -294,7 +301,7 @@ public sealed class ZabSimulator
         var target = _nodes[to - 1];
         At(arrival - _now, () =>
         {
-            if (!c.Alive || !target.Up) return;
+            if (!(c.Alive || c.Flushing) || !target.Up) return;
             Log($"{from}->{to} {m}");
             Count(m.Type.ToString());
             Step(target, () => target.Peer!.Receive(from, m, _actions));
