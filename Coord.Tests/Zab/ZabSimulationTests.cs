@@ -35,7 +35,9 @@ public class ZabSimulationTests
     {
         var stats = new Dictionary<string, int>();
         long commits = 0;
-        for (ulong seed = 1; seed <= 200; seed++)
+        // 1–200 plus seeds that caught deliberately broken cores (a follower ACKing before its fsync, currentEpoch
+        // written before the sync txns were logged): they must keep passing on the real one.
+        foreach (ulong seed in Enumerable.Range(1, 200).Select(i => (ulong)i).Append(2078300052UL))
         {
             var sim = new ZabSimulator(seed);
             try { sim.Run(); }
