@@ -24,8 +24,8 @@ public readonly record struct NodeState(DataNode.Payload Payload, IReadOnlyList<
 /// </summary>
 public sealed class TreeSnapshot
 {
-    private readonly DataNode[] _nodes;
-    private readonly int[] _depths;
+    private DataNode[] _nodes;
+    private int[] _depths;
     private readonly Dictionary<DataNode, NodeState> _before = new(ReferenceEqualityComparer.Instance);
     private volatile bool _complete;
 
@@ -84,6 +84,9 @@ public sealed class TreeSnapshot
         {
             _complete = true;
             _before.Clear();
+            // The tree keeps its last view until its next change; the arrays (12 B per znode) need not wait for that.
+            _nodes = [];
+            _depths = [];
         }
     }
 }

@@ -103,7 +103,9 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
             post: action => _queue.Writer.WriteAsync(new Request { Kind = RequestKind.Callback, Body = action }).AsTask().GetAwaiter().GetResult());
         // ZooKeeper takes a snapshot at every start, so recovery never has to replay the same log twice. Only the
         // capture happens before serving; the file is written in the background like any other snapshot.
-        if (restored.TxnsReplayed > 0 || restored.SnapshotPath is null) StartSnapshot(restored.Sessions);
+        if (restored.TxnsReplayed > 0 || restored.SnapshotPath is null) StartSnapshot(restored.Sessions, compactAfter: true);
+        else if (Tree.NodeCount > CompactAfterRestoreMinNodes) _snapshotWrite = Task.Factory.StartNew(CompactHeapAfterRestore,
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         Prep = new PrepRequestProcessor(Tree, Sessions, Zab, config, _time);
     }
 
@@ -250,7 +252,26 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
         StartSnapshot(Sessions.Sessions.Select(s => KeyValuePair.Create(s.Id, s.TimeoutMs)));
     }
 
-    private void StartSnapshot(IEnumerable<KeyValuePair<long, int>> sessions)
+    /// <summary>Below this many znodes a restore leaves too little behind to be worth a compacting collection.</summary>
+    private const int CompactAfterRestoreMinNodes = 100_000;
+
+    /// <summary>
+    /// One compacting, decommitting collection after a restore and its start-up snapshot. The restore runs with the
+    /// collector held off (RestoreGcScope), so everything short-lived it allocated (replayed txns' records, the log
+    /// reader's buffers, the start-up snapshot's arrays) dies in place between the nodes, and the collector then keeps
+    /// that space. Measured with 1M znodes of 100 B: resident memory after a restart that replayed ~45k txns was
+    /// 414–419 MB with 20 % of the heap fragmented, against 380 MB after populating the same tree.
+    /// </summary>
+    private void CompactHeapAfterRestore()
+    {
+        var time = System.Diagnostics.Stopwatch.StartNew();
+        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        _log.LogInformation("Compacted the heap after the restore in {Ms} ms ({Mb} MB in use)", time.ElapsedMilliseconds,
+            GC.GetGCMemoryInfo().HeapSizeBytes >> 20);
+    }
+
+    private void StartSnapshot(IEnumerable<KeyValuePair<long, int>> sessions, bool compactAfter = false)
     {
         var snap = SnapLog.CaptureSnapshot(Tree, sessions);
         // A thread of its own (LongRunning), not a pool worker: the write blocks on the disk for seconds with a
@@ -268,6 +289,7 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
                 Volatile.Write(ref _snapshotRetryAtMs, Environment.TickCount64 + 60_000);
                 _log.LogError(e, "Writing snapshot 0x{Zxid:x} failed; retrying in 60 s", snap.Zxid);
             }
+            if (compactAfter && Tree.NodeCount > CompactAfterRestoreMinNodes) CompactHeapAfterRestore();
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
