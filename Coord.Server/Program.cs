@@ -8,6 +8,15 @@ using Serilog;
 // Coord.Server dump-log|dump-snapshot ... prints on-disk files instead (Tools/DumpCommand.cs).
 if (args.Length > 0 && args[0] is "dump-log" or "dump-snapshot") return Coord.Server.Tools.DumpCommand.Run(args);
 
+// Socket completions run on the socket engine's own thread instead of being queued to the thread pool. Together with
+// the processing loop running inline when idle (ZooKeeperServer's queue) and replies written from the processing
+// thread (ServerCnxn.Flush), a request is read, processed and answered on one thread with no hand-off. Safe here
+// because nothing on that path blocks: sockets are non-blocking, the fsync runs on its own thread. Measured with
+// getData, one request in flight: 79–83 µs of server CPU per op without, 50–54 with. Must be set before the first
+// socket is used; an explicit setting in the environment wins.
+if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") is null)
+    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+
 Log.Logger = new LoggerConfiguration()
     .MinimumLevel.Information()
     .WriteTo.Console(outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss,fff} [{Level:u4}] {SourceContext}: {Message:lj}{NewLine}{Exception}")

@@ -22,6 +22,9 @@ public sealed partial class ServerCnxn
     private async Task ReadLoopAsync(CancellationToken ct)
     {
         var stream = new NetworkStream(_socket, ownsSocket: false);
+        // Non-blocking from here on (NetworkStream requires a blocking socket only when it is made): Flush writes
+        // replies from the processing thread and must get EAGAIN, not wait, when a client's socket buffer is full.
+        _socket.Blocking = false;
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: ReadBufferBytes, minimumReadSize: 4096, leaveOpen: true));
         try
         {
@@ -68,10 +71,17 @@ public sealed partial class ServerCnxn
                     PacketsReceived++;
                     var req = _connectReceived ? DecodeRequest(body) : DecodeConnect(body);
                     if (req is null) { stop = true; Close(); break; }
-                    await WaitForOutputRoom().ConfigureAwait(false);
+                    var room = WaitForOutputRoom();
+                    if (!room.IsCompleted)
+                    {
+                        _server.Kick(); // what is queued runs while this client's output drains
+                        await room.ConfigureAwait(false);
+                    }
                     if (IsClosed) { stop = true; break; }
-                    await _server.EnqueueAsync(req, ct).ConfigureAwait(false);
+                    // Queued without running: the whole read's requests are processed as one batch (Kick below).
+                    if (!_server.TryEnqueue(req)) await _server.EnqueueAsync(req, ct).ConfigureAwait(false);
                 }
+                _server.Kick();
                 reader.AdvanceTo(buffer.Start, buffer.End);
                 if (stop || result.IsCompleted) break;
             }

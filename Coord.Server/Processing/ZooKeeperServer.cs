@@ -28,8 +28,8 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
     private readonly List<ServerCnxn> _dirty = [];
     private readonly ILogger _log;
     private readonly TimeProvider _time;
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _loop;
+    /// <summary>1 while some thread runs processing batches (<see cref="Kick"/>); that thread alone reads the queue.</summary>
+    private int _running;
     private ITimer? _expiryTimer, _containerTimer, _purgeTimer;
     private readonly HashSet<ServerCnxn> _connections = [];
     private readonly Lock _connectionsLock = new();
@@ -100,7 +100,9 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
         // on the processing thread like everything else. The write never blocks on a full queue for long: the
         // processing thread is the only consumer and never waits for this thread.
         Zab = new StandaloneBroadcast(this, SnapLog.Log, epoch: 0, lastZxid: restored.LastZxid,
-            post: action => _queue.Writer.WriteAsync(new Request { Kind = RequestKind.Callback, Body = action }).AsTask().GetAwaiter().GetResult());
+            // From a pool thread, not the fsync thread itself: a write may run a processing batch inline (see the
+            // queue's options), and the fsync thread must be free to start the next fsync that batch asks for.
+            post: action => ThreadPool.UnsafeQueueUserWorkItem(a => Post(new Request { Kind = RequestKind.Callback, Body = a }, wait: true), action, preferLocal: false));
         // ZooKeeper takes a snapshot at every start, so recovery never has to replay the same log twice. Only the
         // capture happens before serving; the file is written in the background like any other snapshot.
         if (restored.TxnsReplayed > 0 || restored.SnapshotPath is null) StartSnapshot(restored.Sessions, compactAfter: true);
@@ -111,7 +113,6 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
 
     public void Start()
     {
-        _loop = Task.Factory.StartNew(ProcessLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         _expiryTimer = _time.CreateTimer(_ => Post(new Request { Kind = RequestKind.ExpireSessions }), null,
             TimeSpan.FromMilliseconds(Config.TickTimeMs), TimeSpan.FromMilliseconds(Config.TickTimeMs));
         _containerTimer = _time.CreateTimer(_ => Post(new Request { Kind = RequestKind.CheckContainers }), null,
@@ -123,15 +124,76 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
         }
     }
 
-    /// <summary>Queues a request; waits while the queue is full (globalOutstandingLimit), which stops the caller's reads.</summary>
-    public ValueTask EnqueueAsync(Request r, CancellationToken ct)
+    /// <summary>Queues a request without running it: the caller queues everything it has (a connection's reader,
+    /// every complete frame of a read) and then calls <see cref="Kick"/> once, so requests are processed in batches.
+    /// False when the queue is full (globalOutstandingLimit).</summary>
+    public bool TryEnqueue(Request r)
     {
         if (r.Kind == RequestKind.Client && r.Cnxn is not null) Interlocked.Increment(ref r.Cnxn.Outstanding);
-        return _queue.Writer.WriteAsync(r, ct);
+        if (_queue.Writer.TryWrite(r)) return true;
+        if (r.Kind == RequestKind.Client && r.Cnxn is not null) Interlocked.Decrement(ref r.Cnxn.Outstanding);
+        return false;
+    }
+
+    /// <summary>Queues a request and runs the queue; while the queue is full, waits for room (which stops the
+    /// caller's reads: backpressure).</summary>
+    public async ValueTask EnqueueAsync(Request r, CancellationToken ct)
+    {
+        if (!TryEnqueue(r))
+        {
+            Kick();
+            if (r.Kind == RequestKind.Client && r.Cnxn is not null) Interlocked.Increment(ref r.Cnxn.Outstanding);
+            await _queue.Writer.WriteAsync(r, ct).ConfigureAwait(false);
+        }
+        Kick();
     }
 
     /// <summary>For timer events: never blocks the timer thread; a tick that finds the queue full is skipped.</summary>
-    private void Post(Request r) => _queue.Writer.TryWrite(r);
+    private void Post(Request r)
+    {
+        if (_queue.Writer.TryWrite(r)) Kick();
+    }
+
+    /// <summary>Queues <paramref name="r"/>, waiting for room when <paramref name="wait"/> (an fsync's completion must
+    /// not be lost to a full queue; a timer tick may be, the next one comes).</summary>
+    private void Post(Request r, bool wait)
+    {
+        if (!wait) Post(r);
+        else EnqueueAsync(r, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Runs the queued requests now, on the calling thread, unless another thread is already running them (then that
+    /// thread will see them). There is no processing thread to wake: at low load a request is read, processed and
+    /// answered (ServerCnxn.Flush writes to the socket) on the thread that read it. A profile of getData with one
+    /// request in flight showed each thread hand-off of the old design (socket → reader → processing loop → sender)
+    /// costing a futex wake and a context switch, together more CPU than the request itself. Only one thread runs
+    /// batches at a time, so processing stays single-threaded (the tree, sessions and watches are not locked). A
+    /// caller runs one batch; when more is queued by then, the rest continues on a pool thread, so under sustained
+    /// load a reader is not held up processing everyone's requests.
+    /// </summary>
+    public void Kick()
+    {
+        if (Interlocked.CompareExchange(ref _running, 1, 0) != 0) return;
+        RunBatches(inline: true);
+    }
+
+    private void RunBatches(bool inline)
+    {
+        while (true)
+        {
+            if (!RunBatch()) return; // fatal: _running stays 1, nothing is processed any more
+            if (_queue.Reader.Count > 0)
+            {
+                if (!inline) continue;
+                ThreadPool.UnsafeQueueUserWorkItem(static s => s.RunBatches(inline: false), this, preferLocal: false);
+                return;
+            }
+            Interlocked.Exchange(ref _running, 0);
+            // A request queued between the count above and the release saw _running = 1 and left it to us.
+            if (_queue.Reader.Count == 0 || Interlocked.CompareExchange(ref _running, 1, 0) != 0) return;
+        }
+    }
 
     internal void MarkDirty(ServerCnxn c)
     {
@@ -144,48 +206,43 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
     internal void Unregister(ServerCnxn c) { lock (_connectionsLock) _connections.Remove(c); }
     public List<ServerCnxn> ConnectionsSnapshot() { lock (_connectionsLock) return [.. _connections]; }
 
-    private async Task ProcessLoopAsync()
+    /// <summary>One processing batch: drains what is queued (up to a bound, so replies are never held back for long
+    /// under constant load), then flushes each touched connection once: one send per client per batch. False when the
+    /// server must stop processing (the txn log cannot be made durable).</summary>
+    private bool RunBatch()
     {
         var reader = _queue.Reader;
         try
         {
-            while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+            int budget = MaxRequestsPerBatch;
+            while (budget-- > 0 && reader.TryRead(out var req))
             {
                 try
                 {
-                    // Drain what is queued (up to a bound, so replies are never held back for long under constant
-                    // load), then flush each touched connection once: one send per client per batch.
-                    int budget = MaxRequestsPerBatch;
-                    while (budget-- > 0 && reader.TryRead(out var req))
-                    {
-                        try
-                        {
-                            Handle(req);
-                        }
-                        catch (Exception e) when (req.Kind != RequestKind.Callback)
-                        {
-                            _log.LogError(e, "Unexpected error processing {Kind} {Op} from 0x{Session:x}", req.Kind, OpCode.Name(req.Type), req.SessionId);
-                            req.Cnxn?.Close();
-                        }
-                    }
-                    CommitAndRelease();
-                    MaybeSnapshot();
+                    Handle(req);
                 }
-                catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+                catch (Exception e) when (req.Kind != RequestKind.Callback)
                 {
-                    // An fsync failed: what the log holds is unknown, so nothing more may be acknowledged. Stop before
-                    // any reply of this batch leaves, as ZooKeeper stops when its SyncRequestProcessor fails.
-                    _log.LogCritical(e, "Cannot make the txn log durable; stopping the server");
-                    Fatal = e;
-                    foreach (var c in ConnectionsSnapshot()) c.Close();
-                    _onFatal?.Invoke(e);
-                    return;
+                    _log.LogError(e, "Unexpected error processing {Kind} {Op} from 0x{Session:x}", req.Kind, OpCode.Name(req.Type), req.SessionId);
+                    req.Cnxn?.Close();
                 }
-                foreach (var c in _dirty) c.Flush();
-                _dirty.Clear();
             }
+            CommitAndRelease();
+            MaybeSnapshot();
         }
-        catch (OperationCanceledException) { }
+        catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            // An fsync failed: what the log holds is unknown, so nothing more may be acknowledged. Stop before any
+            // reply of this batch leaves, as ZooKeeper stops when its SyncRequestProcessor fails.
+            _log.LogCritical(e, "Cannot make the txn log durable; stopping the server");
+            Fatal = e;
+            foreach (var c in ConnectionsSnapshot()) c.Close();
+            _onFatal?.Invoke(e);
+            return false;
+        }
+        foreach (var c in _dirty) c.Flush();
+        _dirty.Clear();
+        return true;
     }
 
     private void Handle(Request req)
@@ -485,10 +542,14 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
         _containerTimer?.Dispose();
         _purgeTimer?.Dispose();
         _queue.Writer.TryComplete();
-        _stop.CancelAfter(TimeSpan.FromSeconds(2));
-        if (_loop is not null)
+        // Let whoever is running batches finish what is queued (at most 2 s), as the old processing loop drained the
+        // queue before it stopped.
+        Kick();
+        var deadline = Environment.TickCount64 + 2000;
+        while (Fatal is null && (Volatile.Read(ref _running) != 0 || _queue.Reader.Count > 0) && Environment.TickCount64 < deadline)
         {
-            try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
+            await Task.Delay(5).ConfigureAwait(false);
+            Kick();
         }
         foreach (var c in ConnectionsSnapshot()) c.Close();
         try { _snapshotWrite?.Wait(TimeSpan.FromSeconds(30)); } catch (AggregateException) { /* logged by the task */ }
