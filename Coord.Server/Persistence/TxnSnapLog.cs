@@ -177,6 +177,7 @@ public sealed class TxnSnapLog : IDisposable
         int replayed = 0;
         TxnLogDamage? tornTail = null;
         bool first = true;
+        bool gapCut = false;
         long from = snap is null ? 0 : snapZxid + 1;
         // A long replay reports its progress every few seconds, so an operator can tell a slow start from a hung one.
         var progress = System.Diagnostics.Stopwatch.StartNew();
@@ -193,7 +194,23 @@ public sealed class TxnSnapLog : IDisposable
                     continue;
                 }
                 if (_options.RequireContiguousZxids && !(first && snap is null) && !Follows(highest, z))
+                {
+                    // A gap where a new file starts (its name is its first zxid), after a file that ended cleanly: its tail was
+                    // written but lost before its fsync (a power cut keeps or drops unsynced writes of different files
+                    // independently), while part of the next file survived. Nothing from the gap on was acknowledged:
+                    // a txn is acknowledged only after everything logged before it, in every file, is durable. So it
+                    // is cut like an unwritten tail. Inside one file a gap is damage and stops the start.
+                    if (_options.TruncateTornTail && PersistenceFormat.ZxidFromName(Path.GetFileName(e.File), PersistenceFormat.LogPrefix) == z)
+                    {
+                        tornTail = new TxnLogDamage(e.File, TxnLogStop.EndOfLog, 0, highest, IntactEntryFollows: false,
+                            $"0x{z:x} starts this file but the log before it ends at 0x{highest:x}", LooksUnwritten: true);
+                        Warn($"cutting the txn log after 0x{highest:x}: the txns up to 0x{z - 1:x} were lost before their fsync (power loss): {tornTail}");
+                        FileTxnLog.Truncate(LogDir, highest, _options.MaxRecordBytes);
+                        gapCut = true;
+                        break;
+                    }
                     throw new PersistenceCorruptException($"gap in the txn log: 0x{z:x} in {Path.GetFileName(e.File)} follows 0x{highest:x}");
+                }
                 Apply(tree, sessions, e);
                 // Inside a fuzzy snapshot's window no digest applies (DataTree.compareDigest); at its end the
                 // snapshot's digest does; after it, each txn's own.
@@ -215,7 +232,7 @@ public sealed class TxnSnapLog : IDisposable
                 }
             }
             var damage = it.Damage;
-            if (damage is null) break;
+            if (damage is null || gapCut) break;
             if (damage.LooksUnwritten && _options.TruncateTornTail && (damage.IntactEntryFollows || !it.DamageInLastFile))
             {
                 // A power cut before the fsync (see TxnLogReader): everything from the hole on, in this file and any

@@ -100,9 +100,10 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
         // on the processing thread like everything else. The write never blocks on a full queue for long: the
         // processing thread is the only consumer and never waits for this thread.
         Zab = new StandaloneBroadcast(this, SnapLog.Log, epoch: 0, lastZxid: restored.LastZxid,
-            // From a pool thread, not the fsync thread itself: a write may run a processing batch inline (see the
-            // queue's options), and the fsync thread must be free to start the next fsync that batch asks for.
-            post: action => ThreadPool.UnsafeQueueUserWorkItem(a => Post(new Request { Kind = RequestKind.Callback, Body = a }, wait: true), action, preferLocal: false));
+            // On the fsync thread itself: when no batch is running, this one runs there (Kick), commits and answers
+            // the batch's writes with no further hand-off. The next fsync it asks for is queued to this same thread
+            // and starts when this returns.
+            post: action => Post(new Request { Kind = RequestKind.Callback, Body = action }, wait: true));
         // ZooKeeper takes a snapshot at every start, so recovery never has to replay the same log twice. Only the
         // capture happens before serving; the file is written in the background like any other snapshot.
         if (restored.TxnsReplayed > 0 || restored.SnapshotPath is null) StartSnapshot(restored.Sessions, compactAfter: true);
@@ -159,7 +160,11 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
     private void Post(Request r, bool wait)
     {
         if (!wait) Post(r);
-        else EnqueueAsync(r, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        else
+        {
+            try { EnqueueAsync(r, CancellationToken.None).AsTask().GetAwaiter().GetResult(); }
+            catch (ChannelClosedException) { /* shutting down: Drain makes the rest durable */ }
+        }
     }
 
     /// <summary>

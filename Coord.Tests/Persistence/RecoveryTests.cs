@@ -274,6 +274,35 @@ public sealed class RecoveryTests
     }
 
     [Test]
+    public void GapWhereANewFileStartsIsCutAsALostUnsyncedTail()
+    {
+        // A power cut can keep a newer log file's unsynced entries while dropping the older file's unsynced tail
+        // (seen in AcknowledgedWritesSurvivePowerLoss): nothing from the gap on was ever acknowledged.
+        using var dir = new TempDir();
+        var logDir = PersistenceFormat.VersionDir(dir.Path);
+        using (var snapLog = new TxnSnapLog(dir.Path, null, Options()))
+        {
+            var script = new TxnScript();
+            snapLog.TakeSnapshot(script.Tree, script.Sessions);
+            snapLog.Log.Append(new TxnHeader(1, 1, 1, 1, OpCode.CreateSession), new CreateSessionTxn(1000));
+            snapLog.Log.Append(new TxnHeader(2, 1, 2, 1, OpCode.CreateSession), new CreateSessionTxn(1000));
+            snapLog.Log.Commit();
+            snapLog.Log.RollLog();
+            snapLog.Log.Append(new TxnHeader(5, 1, 5, 1, OpCode.CreateSession), new CreateSessionTxn(1000));
+            snapLog.Log.Append(new TxnHeader(6, 1, 6, 1, OpCode.CreateSession), new CreateSessionTxn(1000));
+            snapLog.Log.Commit();
+        }
+        Assert.That(PersistenceFormat.ListLogs(logDir).Select(l => l.Zxid), Is.EquivalentTo(new long[] { 1, 5 }));
+        var (_, result) = Restore(dir.Path);
+        Assert.That(result.LastZxid, Is.EqualTo(2));
+        Assert.That(result.Sessions.Keys, Is.EquivalentTo(new long[] { 1, 2 }));
+        Assert.That(result.TornTail, Is.Not.Null);
+        Assert.That(result.Warnings, Has.Some.Contains("lost before their fsync"));
+        Assert.That(PersistenceFormat.ListLogs(logDir).Select(l => l.Zxid), Is.EquivalentTo(new long[] { 1 }), "the file after the gap is deleted");
+        Assert.That(Restore(dir.Path).Result.LastZxid, Is.EqualTo(2), "and the next start is clean");
+    }
+
+    [Test]
     public void NewestSnapshotUnreadableFallsBackToAnOlderOne()
     {
         using var dir = new TempDir();
