@@ -109,7 +109,9 @@ public sealed class StandaloneBroadcast(ICommitHandler handler, ITxnSink? sink =
         _syncing = null;
         _syncTask = null;
         Deliver(batch);
-        if (_pending.Count > 0) StartBackgroundSync();
+        // The next fsync is not started here but by the caller's Flush at the end of its batch: the commits just
+        // delivered release requests held behind them (a session's next write), and those should join that fsync
+        // rather than wait a whole fsync for the one after (group commit).
     }
 
     private void Deliver(List<(TxnHeader Header, ITxnRecord? Txn, object? Context)> batch)

@@ -385,15 +385,21 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
     /// ZooKeeper, whose SyncRequestProcessor flushes when its queue runs empty or after maxBatchSize = 1000 txns).
     /// There is no timer: nothing waits for a batch to fill, which keeps lone-writer latency at one fsync.</para>
     /// </summary>
+    /// <summary>Serves the requests that commits released, then starts the fsync for everything proposed (Zab.Flush):
+    /// released writes join this fsync instead of waiting for the next one. Without a txn log Flush commits at once,
+    /// which can release more.</summary>
     private void CommitAndRelease()
     {
         while (true)
         {
+            while (_released.Count > 0)
+            {
+                var sessions = _released.ToArray();
+                _released.Clear();
+                foreach (var sid in sessions) ServeWaiting(sid);
+            }
             Zab.Flush();
             if (_released.Count == 0) return;
-            var sessions = _released.ToArray();
-            _released.Clear();
-            foreach (var sid in sessions) ServeWaiting(sid);
         }
     }
 
