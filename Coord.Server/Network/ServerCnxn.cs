@@ -256,7 +256,11 @@ public sealed partial class ServerCnxn : IWatcher
             while (!IsClosed)
             {
                 await _sendSignal.WaitAsync().ConfigureAwait(false);
-                Volatile.Write(ref _signaled, 0);
+                // A full fence, not a plain store: the _handover read below must not move before it. Otherwise a
+                // Flush that sets _handover and sees _signaled still 1 (so does not signal) could be missed here,
+                // leaving its partly sent replies unsent until the connection's next batch (measured: 10 KB reads,
+                // 400 in flight, p99.9 of 350–515 ms).
+                Interlocked.Exchange(ref _signaled, 0);
                 if (_handover) _handover = false; // Flush passed _sending on with a partly written buffer
                 else if (Interlocked.CompareExchange(ref _sending, 1, 0) != 0) continue; // Flush is writing; it signals again if it needs us
                 try
