@@ -103,7 +103,7 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
             // On the fsync thread itself: when no batch is running, this one runs there (Kick), commits and answers
             // the batch's writes with no further hand-off. The next fsync it asks for is queued to this same thread
             // and starts when this returns.
-            post: action => Post(new Request { Kind = RequestKind.Callback, Body = action }, wait: true));
+            post: action => PostWaitingForRoom(new Request { Kind = RequestKind.Callback, Body = action }));
         // ZooKeeper takes a snapshot at every start, so recovery never has to replay the same log twice. Only the
         // capture happens before serving; the file is written in the background like any other snapshot.
         if (restored.TxnsReplayed > 0 || restored.SnapshotPath is null) StartSnapshot(restored.Sessions, compactAfter: true);
@@ -155,16 +155,12 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
         if (_queue.Writer.TryWrite(r)) Kick();
     }
 
-    /// <summary>Queues <paramref name="r"/>, waiting for room when <paramref name="wait"/> (an fsync's completion must
-    /// not be lost to a full queue; a timer tick may be, the next one comes).</summary>
-    private void Post(Request r, bool wait)
+    /// <summary>Queues <paramref name="r"/>, waiting for room: an fsync's completion must not be lost to a full queue
+    /// (a timer tick may be; the next one comes).</summary>
+    private void PostWaitingForRoom(Request r)
     {
-        if (!wait) Post(r);
-        else
-        {
-            try { EnqueueAsync(r, CancellationToken.None).AsTask().GetAwaiter().GetResult(); }
-            catch (ChannelClosedException) { /* shutting down: Drain makes the rest durable */ }
-        }
+        try { EnqueueAsync(r, CancellationToken.None).AsTask().GetAwaiter().GetResult(); }
+        catch (ChannelClosedException) { /* shutting down: Drain makes the rest durable */ }
     }
 
     /// <summary>

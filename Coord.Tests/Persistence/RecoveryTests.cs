@@ -255,19 +255,26 @@ public sealed class RecoveryTests
         Assert.That(() => Restore(dir.Path), Throws.InstanceOf<PersistenceCorruptException>());
     }
 
+    /// <summary>An empty snapshot, then one log file per group: a createSession txn per zxid (session id = zxid),
+    /// each group committed.</summary>
+    private static void WriteSessionLogs(string dataDir, params long[][] files)
+    {
+        using var snapLog = new TxnSnapLog(dataDir, null, Options());
+        var script = new TxnScript();
+        snapLog.TakeSnapshot(script.Tree, script.Sessions);
+        foreach (var zxids in files)
+        {
+            foreach (long z in zxids) snapLog.Log.Append(new TxnHeader(z, 1, z, 1, OpCode.CreateSession), new CreateSessionTxn(1000));
+            snapLog.Log.Commit();
+            snapLog.Log.RollLog();
+        }
+    }
+
     [Test]
     public void GapAfterTheSnapshotIsRefused()
     {
         using var dir = new TempDir();
-        var logDir = PersistenceFormat.VersionDir(dir.Path);
-        using (var snapLog = new TxnSnapLog(dir.Path, null, Options()))
-        {
-            var script = new TxnScript();
-            snapLog.TakeSnapshot(script.Tree, script.Sessions);
-            snapLog.Log.Append(new TxnHeader(1, 1, 1, 1, OpCode.CreateSession), new CreateSessionTxn(1000));
-            snapLog.Log.Append(new TxnHeader(1, 2, 3, 1, OpCode.CreateSession), new CreateSessionTxn(1000));
-            snapLog.Log.Commit();
-        }
+        WriteSessionLogs(dir.Path, [1, 3]);
         Assert.That(() => Restore(dir.Path), Throws.InstanceOf<PersistenceCorruptException>().With.Message.Contains("gap"));
         Assert.That(TxnSnapLog.Follows(0x100000005, 0x200000001), Is.True, "first txn of a later epoch");
         Assert.That(TxnSnapLog.Follows(0x100000005, 0x200000002), Is.False);
@@ -280,18 +287,7 @@ public sealed class RecoveryTests
         // (seen in AcknowledgedWritesSurvivePowerLoss): nothing from the gap on was ever acknowledged.
         using var dir = new TempDir();
         var logDir = PersistenceFormat.VersionDir(dir.Path);
-        using (var snapLog = new TxnSnapLog(dir.Path, null, Options()))
-        {
-            var script = new TxnScript();
-            snapLog.TakeSnapshot(script.Tree, script.Sessions);
-            snapLog.Log.Append(new TxnHeader(1, 1, 1, 1, OpCode.CreateSession), new CreateSessionTxn(1000));
-            snapLog.Log.Append(new TxnHeader(2, 1, 2, 1, OpCode.CreateSession), new CreateSessionTxn(1000));
-            snapLog.Log.Commit();
-            snapLog.Log.RollLog();
-            snapLog.Log.Append(new TxnHeader(5, 1, 5, 1, OpCode.CreateSession), new CreateSessionTxn(1000));
-            snapLog.Log.Append(new TxnHeader(6, 1, 6, 1, OpCode.CreateSession), new CreateSessionTxn(1000));
-            snapLog.Log.Commit();
-        }
+        WriteSessionLogs(dir.Path, [1, 2], [5, 6]);
         Assert.That(PersistenceFormat.ListLogs(logDir).Select(l => l.Zxid), Is.EquivalentTo(new long[] { 1, 5 }));
         var (_, result) = Restore(dir.Path);
         Assert.That(result.LastZxid, Is.EqualTo(2));

@@ -12,8 +12,8 @@ public enum ZabActionKind
     /// <summary>Open a new connection to <see cref="ZabAction.Peer"/> (a learner dialling its leader), replacing any
     /// earlier one: nothing sent on the old connection arrives after this.</summary>
     Connect,
-    /// <summary>Close the connection to <see cref="ZabAction.Peer"/> (a learner dropped by the leader, or the leader
-    /// left by a learner).</summary>
+    /// <summary>Close the connection to <see cref="ZabAction.Peer"/> (a learner dropped by the leader, with
+    /// <see cref="ZabAction.Reason"/> for the log, or the leader left by a learner).</summary>
     Disconnect,
     /// <summary>Append <see cref="ZabAction.Txn"/> to the txn log (not yet durable).</summary>
     AppendLog,

@@ -263,9 +263,8 @@ public sealed partial class ZabPeer
 
     private void DropLearner(LearnerHandler h, string why)
     {
-        _ = why;
         _learners.Remove(h.Sid);
-        Emit(new ZabAction(ZabActionKind.Disconnect, Peer: h.Sid));
+        Emit(new ZabAction(ZabActionKind.Disconnect, Peer: h.Sid, Reason: why));
     }
 
     private void LeaderTick()
