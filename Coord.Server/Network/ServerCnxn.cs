@@ -265,8 +265,19 @@ public sealed partial class ServerCnxn : IWatcher
                 else if (Interlocked.CompareExchange(ref _sending, 1, 0) != 0) continue; // Flush is writing; it signals again if it needs us
                 try
                 {
-                    while (_sendOffset < _sendBuf.WrittenCount || NextSendBuffer())
+                    while (true)
+                    {
+                        if (_sendOffset == _sendBuf.WrittenCount)
+                        {
+                            if (!NextSendBuffer()) break;
+                            // More was staged while this loop wrote. Let the pool run other connections' senders
+                            // before writing it: under constant load this loop always has more, and on one core the
+                            // pool may have a single worker, which this loop would then keep from every other
+                            // connection until the pool's starvation check adds a thread (about 500 ms).
+                            await Task.Yield();
+                        }
                         _sendOffset += await _socket.SendAsync(_sendBuf.WrittenMemory[_sendOffset..], SocketFlags.None).ConfigureAwait(false);
+                    }
                 }
                 finally
                 {

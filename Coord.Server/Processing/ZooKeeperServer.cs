@@ -14,8 +14,9 @@ namespace Coord.Server.Processing;
 /// <summary>
 /// The standalone server's request pipeline (ZooKeeper's ZooKeeperServer with PrepRequestProcessor →
 /// SyncRequestProcessor → FinalRequestProcessor). Every request, and every server event that changes state
-/// (session expiry, container cleanup, a connection going away), is queued in one bounded channel and handled by a
-/// single processing thread in arrival order. That one thread owns the tree, the sessions and the watches, which is
+/// (session expiry, container cleanup, a connection going away), is queued in one bounded channel and handled by one
+/// thread at a time in arrival order (the thread that queued it at low load, the processing thread under load: see
+/// <see cref="Kick"/>). Whichever thread that is owns the tree, the sessions and the watches, which is
 /// what gives ZooKeeper's ordering guarantees: per-session FIFO replies, writes in zxid order, and a watch event
 /// queued before any reply that reflects the change. Connection tasks only parse and send bytes.
 /// </summary>
@@ -30,6 +31,12 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
     private readonly TimeProvider _time;
     /// <summary>1 while some thread runs processing batches (<see cref="Kick"/>); that thread alone reads the queue.</summary>
     private int _running;
+    /// <summary>Runs batches while load lasts, once a caller of <see cref="Kick"/> hands them over (see there).</summary>
+    private readonly Thread _processingThread;
+    private readonly SemaphoreSlim _processingWake = new(0);
+    /// <summary>1 when <see cref="_running"/> has been handed to the processing thread and it has not taken it yet.</summary>
+    private int _handedOver;
+    private volatile bool _stopping;
     private ITimer? _expiryTimer, _containerTimer, _purgeTimer;
     private readonly HashSet<ServerCnxn> _connections = [];
     private readonly Lock _connectionsLock = new();
@@ -56,6 +63,8 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
             SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        _processingThread = new Thread(ProcessingThreadMain) { IsBackground = true, Name = "Coord processing" };
+        _processingThread.Start();
         // Standalone ZooKeeper creates sessions with server id 1 in the top byte of the session id.
         Sessions = new SessionTracker(config.TickTimeMs, serverId: 1, _time);
         // Durable state in ZooKeeper's formats: recover the tree and sessions, then log every txn before it commits.
@@ -165,13 +174,16 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
 
     /// <summary>
     /// Runs the queued requests now, on the calling thread, unless another thread is already running them (then that
-    /// thread will see them). There is no processing thread to wake: at low load a request is read, processed and
+    /// thread will see them). At low load nothing is woken: a request is read, processed and
     /// answered (ServerCnxn.Flush writes to the socket) on the thread that read it. A profile of getData with one
     /// request in flight showed each thread hand-off of the old design (socket → reader → processing loop → sender)
     /// costing a futex wake and a context switch, together more CPU than the request itself. Only one thread runs
-    /// batches at a time, so processing stays single-threaded (the tree, sessions and watches are not locked). A
-    /// caller runs one batch; when more is queued by then, the rest continues on a pool thread, so under sustained
-    /// load a reader is not held up processing everyone's requests.
+    /// batches at a time, so processing stays single-threaded (the tree, sessions and watches are not locked).
+    /// <para>A caller runs one batch; when more is queued by then, load is sustained and the rest continues on the
+    /// dedicated processing thread, so a reader is not held up processing everyone's requests. Not on a pool thread:
+    /// under constant load the batch loop never returns, and a single-core process (ProcessorCount 1, e.g. under
+    /// taskset) has one pool worker, so the readers and senders that yield to the pool (ServerCnxn) would wait behind
+    /// it for the pool's starvation check, about 500 ms.</para>
     /// </summary>
     public void Kick()
     {
@@ -187,12 +199,24 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
             if (_queue.Reader.Count > 0)
             {
                 if (!inline) continue;
-                ThreadPool.UnsafeQueueUserWorkItem(static s => s.RunBatches(inline: false), this, preferLocal: false);
+                // _running passes to the processing thread with the wake-up.
+                Volatile.Write(ref _handedOver, 1);
+                _processingWake.Release();
                 return;
             }
             Interlocked.Exchange(ref _running, 0);
             // A request queued between the count above and the release saw _running = 1 and left it to us.
             if (_queue.Reader.Count == 0 || Interlocked.CompareExchange(ref _running, 1, 0) != 0) return;
+        }
+    }
+
+    private void ProcessingThreadMain()
+    {
+        while (true)
+        {
+            _processingWake.Wait();
+            if (Interlocked.Exchange(ref _handedOver, 0) == 1) RunBatches(inline: false);
+            if (_stopping) return;
         }
     }
 
@@ -558,6 +582,8 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
             await Task.Delay(5).ConfigureAwait(false);
             Kick();
         }
+        _stopping = true;
+        _processingWake.Release();
         foreach (var c in ConnectionsSnapshot()) c.Close();
         try { _snapshotWrite?.Wait(TimeSpan.FromSeconds(30)); } catch (AggregateException) { /* logged by the task */ }
         if (Fatal is null)
