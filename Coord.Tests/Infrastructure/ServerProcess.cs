@@ -61,10 +61,20 @@ public sealed class ServerProcess : IDisposable
         StartCoordIn(dir, ownsDataDir, new Dictionary<string, string>(), extra);
 
     /// <summary>As above, with extra environment variables for the server process.</summary>
-    public static ServerProcess StartCoordIn(string dir, bool ownsDataDir, IReadOnlyDictionary<string, string> environment, params string[] extra)
+    public static ServerProcess StartCoordIn(string dir, bool ownsDataDir, IReadOnlyDictionary<string, string> environment, params string[] extra) =>
+        StartCoordIn(dir, ownsDataDir, environment, cpu: null, extra);
+
+    /// <summary>As above, with the whole server process confined to CPU <paramref name="cpu"/> (taskset) when given.</summary>
+    public static ServerProcess StartCoordIn(string dir, bool ownsDataDir, IReadOnlyDictionary<string, string> environment, int? cpu, params string[] extra)
     {
         int port = Repo.FreePort();
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(cpu is null ? "dotnet" : "taskset") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (cpu is not null)
+        {
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add(cpu.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            psi.ArgumentList.Add("dotnet");
+        }
         foreach (var (k, v) in environment) psi.Environment[k] = v;
         psi.ArgumentList.Add(CoordDll);
         foreach (var a in new[] { $"clientPort={port}", "clientPortAddress=127.0.0.1", $"dataDir={dir}", "extendedTypesEnabled=true",

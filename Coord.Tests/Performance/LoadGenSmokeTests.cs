@@ -19,21 +19,9 @@ public sealed class LoadGenSmokeTests
     [OneTimeTearDown]
     public void Stop() => _server.Dispose();
 
-    private static string LoadGenDll
-    {
-        get
-        {
-            // Built alongside the tests (Coord.Tests references the project without its assembly), same configuration.
-            string config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}") ? "Debug" : "Release";
-            var dll = Repo.PathOf("benchmarks", "Coord.LoadGen", "bin", config, "net10.0", "Coord.LoadGen.dll");
-            if (!File.Exists(dll)) Assert.Ignore($"{dll} not built");
-            return dll;
-        }
-    }
-
     private string Run(params string[] args)
     {
-        var r = Repo.Run("dotnet", [LoadGenDll, "--server", _server.HostPort, "--timeout", "20", .. args], TimeSpan.FromSeconds(40));
+        var r = Repo.Run("dotnet", [LoadGen.Dll, "--server", _server.HostPort, "--timeout", "20", .. args], TimeSpan.FromSeconds(40));
         Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
         Assert.That(r.Stdout, Does.Not.Contain("FAILED"), r.ToString());
         return r.Stdout;
