@@ -63,15 +63,10 @@ public ref struct JuteReader
         int len = ReadLength();
         if (len < 0) return null;
         if (_reader.Remaining < len) JuteException.ThrowTruncated();
-        string s;
-        if (_reader.UnreadSpan.Length >= len)
-        {
-            s = Encoding.UTF8.GetString(_reader.UnreadSpan[..len]);
-        }
-        else
-        {
-            s = Encoding.UTF8.GetString(_reader.UnreadSequence.Slice(0, len));
-        }
+        // Decoded as ZooKeeper's new String(bytes, UTF_8) does, malformed input included (JavaUtf8).
+        string s = _reader.UnreadSpan.Length >= len
+            ? JavaUtf8.GetString(_reader.UnreadSpan[..len])
+            : JavaUtf8.GetString(_reader.UnreadSequence.Slice(0, len).ToArray());
         _reader.Advance(len);
         return s;
     }

@@ -162,7 +162,7 @@ public sealed partial class ServerCnxn
                 OpCode.Multi or OpCode.MultiRead => ReadMulti(ref r, req),
                 OpCode.Reconfig => ReconfigRequest.Read(ref r),
                 OpCode.CheckWatches or OpCode.RemoveWatches or OpCode.AddWatch => PathTypeRequest.Read(ref r),
-                OpCode.DeleteContainer => Encoding.UTF8.GetString(body.Slice(r.Consumed)),
+                OpCode.DeleteContainer => JavaUtf8.GetString(body.Slice(r.Consumed).ToArray()),
                 OpCode.Auth => AuthPacket.Read(ref r),
                 OpCode.SetWatches => SetWatchesRequest.Read(ref r, false),
                 OpCode.SetWatches2 => SetWatchesRequest.Read(ref r, true),
