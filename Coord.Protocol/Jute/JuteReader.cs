@@ -87,8 +87,17 @@ public ref struct JuteReader
         return bytes;
     }
 
-    /// <summary>Reads a vector count: -1 for null, otherwise 0..MaxBufferBytes.</summary>
-    public int ReadVectorCount() => ReadLength();
+    /// <summary>Reads a vector count as BinaryInputArchive.startVector does: -1 means null (returned as -1), and any
+    /// other negative count is an empty vector (0), since Java's element loop runs while the count is above 0 and
+    /// parsing goes on after it. A count above MaxBufferBytes fails at once, where Java would read elements until the
+    /// input ran out and fail then.</summary>
+    public int ReadVectorCount()
+    {
+        int count = ReadInt();
+        if (count < -1) return 0;
+        if (count > MaxBufferBytes) JuteException.ThrowBadLength(count, MaxBufferBytes);
+        return count;
+    }
 
     public List<string>? ReadStringVector()
     {
