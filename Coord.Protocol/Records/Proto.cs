@@ -90,6 +90,14 @@ public readonly record struct PathRequest(string Path)
     public void Write(ref JuteWriter w) => w.WriteString(Path);
 }
 
+/// <summary>class SyncRequest { ustring path; }. Unlike other paths, a null one is served: ZooKeeper echoes it back
+/// (SyncResponse(null)) without looking it up.</summary>
+public readonly record struct SyncRequest(string? Path)
+{
+    public static SyncRequest Read(ref JuteReader r) => new(r.ReadString());
+    public void Write(ref JuteWriter w) => w.WriteString(Path);
+}
+
 /// <summary>class SetDataRequest { ustring path; buffer data; int version; }</summary>
 public sealed record SetDataRequest(string Path, byte[]? Data, int Version)
 {

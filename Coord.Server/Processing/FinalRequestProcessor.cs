@@ -204,7 +204,7 @@ public sealed partial class ZooKeeperServer
                 }
                 case OpCode.Sync:
                 {
-                    var r = (PathRequest)req.Body!;
+                    var r = (SyncRequest)req.Body!;
                     var w = c.BeginFrame(out int start);
                     new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
                     w.WriteString(r.Path);
