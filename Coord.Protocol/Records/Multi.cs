@@ -30,11 +30,12 @@ public sealed class MultiRequest
 {
     public List<MultiOp> Ops { get; } = [];
 
-    /// <summary>Reads ops until the done header. An op type outside the multi vocabulary is reported via
-    /// <paramref name="badType"/> (ZooKeeper answers it with a marshalling failure and closes the connection).</summary>
-    public static MultiRequest Read(ref JuteReader r, out int badType)
+    /// <summary>Reads ops until the done header. An op type outside the multi vocabulary, 0 included, sets
+    /// <paramref name="badType"/> and stops the read (ZooKeeper's MultiOperationRecord throws "Invalid type of op",
+    /// answered with MarshallingError, and none of the ops before it runs).</summary>
+    public static MultiRequest Read(ref JuteReader r, out int? badType)
     {
-        badType = 0;
+        badType = null;
         var m = new MultiRequest();
         while (true)
         {

@@ -183,8 +183,8 @@ public sealed partial class ServerCnxn
 
     private static object ReadMulti(ref JuteReader r, Request req)
     {
-        var m = MultiRequest.Read(ref r, out int badType);
-        if (badType != 0) return MarshallingFailure.Instance;
+        var m = MultiRequest.Read(ref r, out int? badType);
+        if (badType is not null) return MarshallingFailure.Instance;
         return m;
     }
 
