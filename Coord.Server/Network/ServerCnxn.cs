@@ -104,9 +104,12 @@ public sealed partial class ServerCnxn : IWatcher
 
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
-    /// <summary>True once the connection is being closed (after an auth failure, a closeSession, an unknown opcode):
-    /// requests already queued behind that point are not served, as ZooKeeper stops reading such a connection.</summary>
-    public bool IsClosing => _closeRequested || _closeAfterFlush || IsClosed;
+    /// <summary>True once the server has decided to close the connection (after an auth failure, a closeSession, an
+    /// unknown opcode): requests already queued behind that point are not served, as ZooKeeper stops reading such a
+    /// connection. A connection the client closed, or whose next frame the reader refused, is not closing in this
+    /// sense: the requests read before that still run, as ZooKeeper runs every request it has read (a write commits;
+    /// its reply has nowhere to go).</summary>
+    public bool IsClosing => _closeRequested || _closeAfterFlush;
 
     public Task RunAsync(CancellationToken ct)
     {
