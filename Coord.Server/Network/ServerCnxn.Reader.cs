@@ -156,7 +156,9 @@ public sealed partial class ServerCnxn
                 OpCode.CreateTtl => CreateRequest.Read(ref r, true),
                 OpCode.Delete or OpCode.Check => PathVersionRequest.Read(ref r),
                 OpCode.Exists or OpCode.GetData or OpCode.GetChildren or OpCode.GetChildren2 => PathWatchRequest.Read(ref r),
-                OpCode.SetData => SetDataRequest.Read(ref r),
+                // A null path fails ZooKeeper's validatePath exactly as "" does (BadArguments, an error txn logged),
+                // not its deserialisation.
+                OpCode.SetData => new SetDataRequest(r.ReadString() ?? "", r.ReadBuffer(), r.ReadInt()),
                 OpCode.GetAcl or OpCode.GetEphemerals or OpCode.GetAllChildrenNumber => PathRequest.Read(ref r),
                 OpCode.Sync => SyncRequest.Read(ref r),
                 OpCode.SetAcl => SetAclRequest.Read(ref r),
