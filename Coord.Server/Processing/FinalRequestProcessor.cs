@@ -76,6 +76,13 @@ public sealed partial class ZooKeeperServer
                 Submit(req);
                 return;
             case OpCode.Sasl:
+                // A request without a token (null, a bad length, an empty body) fails in ZooKeeper's processSasl,
+                // which closes the connection without an answer.
+                if (req.Body is not SaslToken { Token: not null })
+                {
+                    c.CloseAfterFlush();
+                    return;
+                }
                 // No SASL configured: ZooKeeper answers zxid 0, err 0 and a null token.
                 var sw = c.BeginFrame(out int sstart);
                 new ReplyHeader(req.Xid, 0, 0).Write(ref sw);
