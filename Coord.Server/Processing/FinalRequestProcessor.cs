@@ -90,6 +90,13 @@ public sealed partial class ZooKeeperServer
                 c.EndFrame(sstart);
                 return;
         }
+        if (req.Type == OpCode.Reconfig && req.Body is Network.MarshallingFailure)
+        {
+            // ZooKeeper decodes a reconfig before it takes a zxid for it (the other writes decode after), so one
+            // that does not decode is answered MarshallingError with no txn logged.
+            c.SendReplyHeaderOnly(req.Xid, Tree.LastProcessedZxid, (int)KeeperErrorCode.MarshallingError);
+            return;
+        }
         if (Request.IsWrite(req.Type))
         {
             Submit(req);
