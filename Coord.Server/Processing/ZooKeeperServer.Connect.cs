@@ -83,7 +83,12 @@ public sealed partial class ZooKeeperServer
     /// </summary>
     private void HandleAuth(ServerCnxn c, Request req)
     {
-        var ap = (AuthPacket)req.Body!;
+        if (req.Body is not AuthPacket ap)
+        {
+            // ZooKeeper decodes the AuthPacket on the connection's own thread; an IOException there closes it.
+            c.Close();
+            return;
+        }
         Id? id = ap.Scheme switch
         {
             "digest" => new Id("digest", AuthenticationProviders.GenerateDigest(Encoding.UTF8.GetString(ap.Auth))),
