@@ -5,6 +5,7 @@ target server, normalize both transcripts, and diff them.
     oracle.py --ref HOST:PORT --target HOST:PORT [--scenario NAME ...] [--list]
     oracle.py --record HOST:PORT [--scenario NAME ...]
     oracle.py fuzz --ref HOST:PORT --target HOST:PORT --seed N [--ops 300] [--sessions 3]
+    oracle.py mutate --ref HOST:PORT --target HOST:PORT --seed N [--cases K]   (malformed input, see mutate.py)
 
 See README.md for the normalization rules.
 """
@@ -151,6 +152,9 @@ def main(argv=None):
     if argv and argv[0] == "fuzz":
         import fuzz
         return fuzz.main(argv[1:])
+    if argv and argv[0] == "mutate":
+        import mutate
+        return mutate.main(argv[1:])
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ref", help="reference server host:port")
     ap.add_argument("--target", help="server under test host:port")
