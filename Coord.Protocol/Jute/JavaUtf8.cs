@@ -27,6 +27,53 @@ public static class JavaUtf8
 {
     private const char Replacement = '\uFFFD';
 
+    /// <summary>Bytes <see cref="Encode"/> writes at most for <paramref name="chars"/> UTF-16 chars.</summary>
+    public static int MaxByteCount(int chars) => 3 * chars;
+
+    /// <summary>The length of <see cref="Encode"/>'s output.</summary>
+    public static int GetByteCount(ReadOnlySpan<char> s)
+    {
+        if (s.IndexOfAnyInRange('\uD800', '\uDFFF') < 0) return Encoding.UTF8.GetByteCount(s);
+        int n = 0;
+        foreach (char c in s) n += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+        return n;
+    }
+
+    /// <summary>
+    /// Encodes as ZooKeeper's BinaryOutputArchive.writeString does: one UTF-16 char at a time, so a character outside
+    /// the BMP (a surrogate pair) becomes two three-byte sequences (CESU-8: U+1F600 = ED A0 BD ED B8 80), not the four
+    /// bytes of UTF-8. Without surrogates that is UTF-8, and the fast path. Seen wherever a client's string comes
+    /// back (a sync's path, whoAmI, getACL, the events setWatches fires) and in snapshots and logs (ACL ids).
+    /// <code>
+    ///   char &lt; 0x80: 0xxxxxxx (NUL too); &lt; 0x800: 110xxxxx 10xxxxxx; otherwise 1110xxxx 10xxxxxx 10xxxxxx
+    /// </code>
+    /// Returns the bytes written; <paramref name="dst"/> must hold <see cref="MaxByteCount"/>.
+    /// </summary>
+    public static int Encode(ReadOnlySpan<char> s, Span<byte> dst)
+    {
+        if (s.IndexOfAnyInRange('\uD800', '\uDFFF') < 0) return Encoding.UTF8.GetBytes(s, dst);
+        int n = 0;
+        foreach (char c in s)
+        {
+            if (c < 0x80)
+            {
+                dst[n++] = (byte)c;
+            }
+            else if (c < 0x800)
+            {
+                dst[n++] = (byte)(0xC0 | (c >> 6));
+                dst[n++] = (byte)(0x80 | (c & 0x3F));
+            }
+            else
+            {
+                dst[n++] = (byte)(0xE0 | (c >> 12));
+                dst[n++] = (byte)(0x80 | ((c >> 6) & 0x3F));
+                dst[n++] = (byte)(0x80 | (c & 0x3F));
+            }
+        }
+        return n;
+    }
+
     public static string GetString(ReadOnlySpan<byte> bytes) =>
         Utf8.IsValid(bytes) ? Encoding.UTF8.GetString(bytes) : DecodeReplacing(bytes);
 

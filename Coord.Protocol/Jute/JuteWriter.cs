@@ -54,12 +54,12 @@ public ref struct JuteWriter
         WriteStringSpan(s);
     }
 
-    /// <summary>A ustring from characters that are not a string of their own (a slice of a longer one).</summary>
+    /// <summary>A ustring from characters that are not a string of their own (a slice of a longer one). Encoded as
+    /// ZooKeeper's writeString encodes (<see cref="JavaUtf8.Encode"/>).</summary>
     public void WriteStringSpan(ReadOnlySpan<char> s)
     {
-        int max = Encoding.UTF8.GetMaxByteCount(s.Length);
-        var span = _output.GetSpan(4 + max);
-        int n = Encoding.UTF8.GetBytes(s, span[4..]);
+        var span = _output.GetSpan(4 + JavaUtf8.MaxByteCount(s.Length));
+        int n = JavaUtf8.Encode(s, span[4..]);
         BinaryPrimitives.WriteInt32BigEndian(span, n);
         _output.Advance(4 + n);
         _written += 4 + n;

@@ -7,7 +7,9 @@ namespace Coord.Protocol.Records;
 /// <summary>class Id { ustring scheme; ustring id; }</summary>
 public readonly record struct Id(string Scheme, string Ident)
 {
-    public static Id Read(ref JuteReader r) => new(r.ReadString() ?? "", r.ReadString() ?? "");
+    /// <summary>A null scheme reads as "" (ZooKeeper rejects both as InvalidACL). A null id stays null: ZooKeeper's
+    /// answer depends on the scheme (AclChecker.FixupAcl), and FixupAcl never lets one into the tree.</summary>
+    public static Id Read(ref JuteReader r) => new(r.ReadString() ?? "", r.ReadString()!);
     public void Write(ref JuteWriter w) { w.WriteString(Scheme); w.WriteString(Ident); }
 
     public static readonly Id Anyone = new("world", "anyone");

@@ -10,6 +10,9 @@ public sealed class MultiOp
     public PathVersionRequest PathVersion { get; init; }
     public SetDataRequest? SetData { get; init; }
     public PathWatchRequest PathWatch { get; init; }
+    /// <summary>The op's path was sent as a null string (length -1); <see cref="Path"/> is then "". ZooKeeper accepts
+    /// it on the wire and fails later (see <see cref="MultiRequest.HasNullPath"/>).</summary>
+    public bool PathIsNull { get; init; }
 
     public string Path => Type switch
     {
@@ -30,6 +33,14 @@ public sealed class MultiRequest
 {
     public List<MultiOp> Ops { get; } = [];
 
+    /// <summary>Some op's path is null. ZooKeeper 3.8 decodes such a request, then dereferences the path: a multi in
+    /// PrepRequestProcessor.getPendingChanges (after taking a zxid, before any txn exists), a multiRead op when it is
+    /// served.</summary>
+    public bool HasNullPath { get; private set; }
+
+    /// <summary>Some op is getData or getChildren (in a multi ZooKeeper fails to decode the request).</summary>
+    public bool HasReadOp { get; private set; }
+
     /// <summary>Reads ops until the done header. An op type outside the multi vocabulary, 0 included, sets
     /// <paramref name="badType"/> and stops the read (ZooKeeper's MultiOperationRecord throws "Invalid type of op",
     /// answered with MarshallingError, and none of the ops before it runs).</summary>
@@ -41,6 +52,14 @@ public sealed class MultiRequest
         {
             var h = MultiHeader.Read(ref r);
             if (h.Done) break;
+            if (h.Type is OpCode.GetChildren or OpCode.GetData) m.HasReadOp = true;
+            var peek = r;
+            if (IsMultiOpType(h.Type) && peek.ReadInt() == -1)
+            {
+                m.HasNullPath = true;
+                m.Ops.Add(ReadOpWithNullPath(h.Type, ref r));
+                continue;
+            }
             switch (h.Type)
             {
                 case OpCode.Create: case OpCode.Create2: case OpCode.CreateContainer:
@@ -58,6 +77,34 @@ public sealed class MultiRequest
             }
         }
         return m;
+    }
+
+    private static bool IsMultiOpType(int type) => type is OpCode.Create or OpCode.Create2 or OpCode.CreateContainer
+        or OpCode.CreateTtl or OpCode.Delete or OpCode.Check or OpCode.SetData or OpCode.GetChildren or OpCode.GetData;
+
+    /// <summary>Reads an op whose path string is null: the rest of its record as usual, the path as "".</summary>
+    private static MultiOp ReadOpWithNullPath(int type, ref JuteReader r)
+    {
+        r.ReadInt(); // the -1 length
+        const string path = "";
+        switch (type)
+        {
+            case OpCode.Create: case OpCode.Create2: case OpCode.CreateContainer: case OpCode.CreateTtl:
+            {
+                var data = r.ReadBuffer(); var acl = Acl.ReadList(ref r); int flags = r.ReadInt();
+                long ttl = type == OpCode.CreateTtl ? r.ReadLong() : -1;
+                return new MultiOp { Type = type, PathIsNull = true, Create = new CreateRequest(path, data, acl, flags, ttl) };
+            }
+            case OpCode.Delete: case OpCode.Check:
+                return new MultiOp { Type = type, PathIsNull = true, PathVersion = new PathVersionRequest(path, r.ReadInt()) };
+            case OpCode.SetData:
+            {
+                var data = r.ReadBuffer();
+                return new MultiOp { Type = type, PathIsNull = true, SetData = new SetDataRequest(path, data, r.ReadInt()) };
+            }
+            default:
+                return new MultiOp { Type = type, PathIsNull = true, PathWatch = new PathWatchRequest(path, r.ReadBool()) };
+        }
     }
 
     public void Write(ref JuteWriter w)

@@ -138,9 +138,11 @@ public sealed record SetAclRequest(string Path, List<Acl>? AclList, int Version)
 }
 
 /// <summary>Requests of the shape { ustring path; int type/mode; }: CheckWatchesRequest, RemoveWatchesRequest, AddWatchRequest.</summary>
-public readonly record struct PathTypeRequest(string Path, int Type)
+public readonly record struct PathTypeRequest(string? Path, int Type)
 {
-    public static PathTypeRequest Read(ref JuteReader r) => new(r.ReadPath(), r.ReadInt());
+    /// <summary>A null path is kept: ZooKeeper fails on it only where the path is used (removeWatches finds no
+    /// watcher, addWatch registers under it, checkWatches throws).</summary>
+    public static PathTypeRequest Read(ref JuteReader r) => new(r.ReadString(), r.ReadInt());
     public void Write(ref JuteWriter w) { w.WriteString(Path); w.WriteInt(Type); }
 }
 
@@ -156,13 +158,31 @@ public sealed record ReconfigRequest(string? JoiningServers, string? LeavingServ
 public sealed record SetWatchesRequest(long RelativeZxid, List<string> DataWatches, List<string> ExistWatches, List<string> ChildWatches,
     List<string> PersistentWatches, List<string> PersistentRecursiveWatches)
 {
+    /// <summary>Where ZooKeeper's DataTree.setWatches fails, or null. It walks the lists in wire order (0 data,
+    /// 1 exist, 2 child, 3 persistent, 4 persistentRecursive), setting or firing each watch, and throws on a null list
+    /// or on a null path in the first three (a node lookup), answering MarshallingError after the watches before that
+    /// point. A null path in the persistent lists is registered without a lookup, and never fires: it is dropped here.
+    /// <c>Index</c> is the position in list <c>List</c> where processing stops (0 for a null list).</summary>
+    public (int List, int Index)? StopAt { get; init; }
+
     public static SetWatchesRequest Read(ref JuteReader r, bool v2)
     {
         long z = r.ReadLong();
-        var d = r.ReadStringVector() ?? []; var e = r.ReadStringVector() ?? []; var c = r.ReadStringVector() ?? [];
-        List<string> p = [], pr = [];
-        if (v2) { p = r.ReadStringVector() ?? []; pr = r.ReadStringVector() ?? []; }
-        return new SetWatchesRequest(z, d, e, c, p, pr);
+        (int, int)? stopAt = null;
+        var lists = new List<string>[v2 ? 5 : 3];
+        for (int i = 0; i < lists.Length; i++)
+        {
+            int n = r.ReadVectorCount();
+            var list = lists[i] = new List<string>(Math.Clamp(n, 0, 1024));
+            if (n < 0) stopAt ??= (i, 0);
+            for (int k = 0; k < n; k++)
+            {
+                var path = r.ReadString();
+                if (path is not null) list.Add(path);
+                else if (i < 3) { stopAt ??= (i, list.Count); list.Add(""); }
+            }
+        }
+        return new SetWatchesRequest(z, lists[0], lists[1], lists[2], v2 ? lists[3] : [], v2 ? lists[4] : []) { StopAt = stopAt };
     }
 
     public void Write(ref JuteWriter w, bool v2)

@@ -137,6 +137,10 @@ public static class AclChecker
         foreach (var a in uniq)
         {
             var id = a.Id;
+            // ZooKeeper dereferences the id of these schemes (world: id.equals("anyone"); digest and ip: isValid
+            // splits it), so a null one is a NullPointerException there: MarshallingError, for a multi too.
+            if (id.Ident is null && id.Scheme is "world" or "digest" or "ip")
+                throw new KeeperException(KeeperErrorCode.MarshallingError, path);
             if (id.Scheme == "world" && id.Ident == "anyone")
             {
                 rv.Add(a);
@@ -156,7 +160,7 @@ public static class AclChecker
             }
             else
             {
-                if (!AuthenticationProviders.IsKnownScheme(id.Scheme) || !AuthenticationProviders.IsValid(id.Scheme, id.Ident))
+                if (!AuthenticationProviders.IsKnownScheme(id.Scheme) || !AuthenticationProviders.IsValid(id.Scheme, id.Ident!))
                     throw new KeeperException(KeeperErrorCode.InvalidAcl, path);
                 rv.Add(a);
             }

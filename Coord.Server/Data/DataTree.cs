@@ -402,37 +402,46 @@ public sealed partial class DataTree
 
     /// <summary>setWatches on reconnect: re-arms each watch, or fires at once for changes after relativeZxid
     /// (DataTree.setWatches). Exist watches on nodes that now exist fire NodeCreated.</summary>
-    public void SetWatches(long relativeZxid, SetWatchesRequest req, IWatcher w)
+    /// <summary>Re-registers a reconnecting client's watches, firing those whose event it missed. False when the request
+    /// stops early (<see cref="SetWatchesRequest.StopAt"/>): what comes before that point is done, as in ZooKeeper,
+    /// and the caller answers MarshallingError.</summary>
+    public bool SetWatches(long relativeZxid, SetWatchesRequest req, IWatcher w)
     {
-        foreach (var path in req.DataWatches)
+        var (stopList, stopIndex) = req.StopAt ?? (int.MaxValue, 0);
+        int Count(int list, List<string> paths) => list < stopList ? paths.Count : list == stopList ? stopIndex : 0;
+        for (int i = 0, n = Count(0, req.DataWatches); i < n; i++)
         {
+            var path = req.DataWatches[i];
             var node = GetNode(path);
             if (node is null) w.Process(EventType.NodeDeleted, path, null);
             else if (node.Mzxid > relativeZxid) w.Process(EventType.NodeDataChanged, path, null);
             else DataWatches.AddWatch(path, w);
         }
-        foreach (var path in req.ExistWatches)
+        for (int i = 0, n = Count(1, req.ExistWatches); i < n; i++)
         {
+            var path = req.ExistWatches[i];
             if (GetNode(path) is not null) w.Process(EventType.NodeCreated, path, null);
             else DataWatches.AddWatch(path, w);
         }
-        foreach (var path in req.ChildWatches)
+        for (int i = 0, n = Count(2, req.ChildWatches); i < n; i++)
         {
+            var path = req.ChildWatches[i];
             var node = GetNode(path);
             if (node is null) w.Process(EventType.NodeDeleted, path, null);
             else if (node.Pzxid > relativeZxid) w.Process(EventType.NodeChildrenChanged, path, null);
             else ChildWatches.AddWatch(path, w);
         }
-        foreach (var path in req.PersistentWatches)
+        for (int i = 0, n = Count(3, req.PersistentWatches); i < n; i++)
         {
-            ChildWatches.AddWatch(path, w, WatcherMode.Persistent);
-            DataWatches.AddWatch(path, w, WatcherMode.Persistent);
+            ChildWatches.AddWatch(req.PersistentWatches[i], w, WatcherMode.Persistent);
+            DataWatches.AddWatch(req.PersistentWatches[i], w, WatcherMode.Persistent);
         }
-        foreach (var path in req.PersistentRecursiveWatches)
+        for (int i = 0, n = Count(4, req.PersistentRecursiveWatches); i < n; i++)
         {
-            ChildWatches.AddWatch(path, w, WatcherMode.PersistentRecursive);
-            DataWatches.AddWatch(path, w, WatcherMode.PersistentRecursive);
+            ChildWatches.AddWatch(req.PersistentRecursiveWatches[i], w, WatcherMode.PersistentRecursive);
+            DataWatches.AddWatch(req.PersistentRecursiveWatches[i], w, WatcherMode.PersistentRecursive);
         }
+        return req.StopAt is null;
     }
 
     /// <summary>All nodes by path, in no particular order (tools, tests, ACL numbering).</summary>

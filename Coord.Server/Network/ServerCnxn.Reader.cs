@@ -159,9 +159,12 @@ public sealed partial class ServerCnxn
                 // A null path fails ZooKeeper's validatePath exactly as "" does (BadArguments, an error txn logged),
                 // not its deserialisation.
                 OpCode.SetData => new SetDataRequest(r.ReadString() ?? "", r.ReadBuffer(), r.ReadInt()),
-                OpCode.GetAcl or OpCode.GetEphemerals or OpCode.GetAllChildrenNumber => PathRequest.Read(ref r),
+                OpCode.GetAcl or OpCode.GetAllChildrenNumber => PathRequest.Read(ref r),
+                // A null prefix is a blank one to ZooKeeper: all the session's ephemerals.
+                OpCode.GetEphemerals => new PathRequest(r.ReadString() ?? ""),
                 OpCode.Sync => SyncRequest.Read(ref r),
-                OpCode.SetAcl => SetAclRequest.Read(ref r),
+                // As for setData, a null path fails validatePath (BadArguments, an error txn).
+                OpCode.SetAcl => new SetAclRequest(r.ReadString() ?? "", Acl.ReadList(ref r), r.ReadInt()),
                 OpCode.Multi or OpCode.MultiRead => ReadMulti(ref r, req),
                 OpCode.Reconfig => ReconfigRequest.Read(ref r),
                 OpCode.CheckWatches or OpCode.RemoveWatches or OpCode.AddWatch => PathTypeRequest.Read(ref r),

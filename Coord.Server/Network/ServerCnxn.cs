@@ -80,6 +80,9 @@ public sealed partial class ServerCnxn : IWatcher
     public bool SentReadOnlyByte;
     public bool Established;
     internal bool DirtyQueued;
+    /// <summary>This connection sent addWatch with a null path: ZooKeeper registers it, and then fails to remove it
+    /// (removeWatches of a null path answers MarshallingError instead of NoWatcher). Processing thread only.</summary>
+    internal bool HasNullPathWatch;
 
     // Statistics for cons/stat (written by the processing thread, read by it too).
     public long PacketsReceived, PacketsSent, LastZxid = -1, LastLatencyMs, MinLatencyMs = long.MaxValue, MaxLatencyMs, TotalLatencyMs, LatencyCount;

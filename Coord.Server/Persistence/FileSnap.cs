@@ -28,6 +28,7 @@ using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using Coord.Protocol.Jute;
 using Coord.Protocol.Records;
 using Coord.Server.Persistence.Snappy;
 
@@ -478,15 +479,16 @@ public sealed class SnapshotWriter
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteString(ReadOnlySpan<char> s)
     {
-        int n = Encoding.UTF8.GetByteCount(s);
+        // As jute writes strings (JavaUtf8.Encode: ACL ids outside the BMP come out as ZooKeeper writes them).
+        int n = JavaUtf8.GetByteCount(s);
         WriteInt(n);
         if (n <= _buf.Length)
         {
-            Encoding.UTF8.GetBytes(s, Reserve(n));
+            JavaUtf8.Encode(s, Reserve(n));
             return;
         }
         var bytes = new byte[n];
-        Encoding.UTF8.GetBytes(s, bytes);
+        JavaUtf8.Encode(s, bytes);
         WriteBytes(bytes);
     }
 }

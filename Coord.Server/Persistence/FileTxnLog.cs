@@ -190,13 +190,14 @@ public sealed class FileTxnLog : ISplitSyncTxnSink, IDisposable
     public void Append(in TxnHeader header, ITxnRecord? txn, TxnDigest? digest = null)
     {
         ThrowIfUnusable();
+        long previous = LastZxidSeen;
         if (header.Zxid <= LastZxidSeen)
             _log.LogWarning("Current zxid 0x{Zxid:x} is <= 0x{Last:x} for {Type}", header.Zxid, LastZxidSeen, header.Type);
         else
             LastZxidSeen = header.Zxid;
         try
         {
-            var file = _current ?? OpenNewFile(header.Zxid);
+            var file = _current ?? OpenNewFile(NewFileZxid(previous, header.Zxid));
 
             long newSize = CalculateFileSizeWithPadding(file.Position, file.PaddedSize, _options.PreAllocBytes);
             if (newSize != file.PaddedSize)
@@ -436,6 +437,14 @@ public sealed class FileTxnLog : ISplitSyncTxnSink, IDisposable
         }
         return fileSize;
     }
+
+    /// <summary>The zxid a new file is named for: its first txn's, unless zxids after the previous txn were numbered
+    /// without a txn (ZooKeeper burns one on a multi with a null path); then the first of those, so that a restore
+    /// can tell the gap from the tail of the previous file lost in a power cut (TxnSnapLog: a gap at a file named for
+    /// its first zxid is such a loss). ZooKeeper's readers pick files by name ≤ the zxid they look for, which this
+    /// keeps correct.</summary>
+    internal static long NewFileZxid(long previous, long first) =>
+        previous > 0 && first > previous + 1 && Zxid.EpochOf(previous) == Zxid.EpochOf(first) ? previous + 1 : first;
 
     private LogFile OpenNewFile(long zxid)
     {

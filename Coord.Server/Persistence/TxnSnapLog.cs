@@ -6,8 +6,10 @@
 //
 // Restore = newest snapshot that reads cleanly (older ones are tried if it does not), then every logged txn with a
 // higher zxid, in order, applied to the tree; session timeouts come from the snapshot's session map and the
-// createSession/closeSession txns replayed. Zxids must continue without gaps (next = previous + 1, or counter 1 of a
-// later epoch). A damaged tail of the newest log file with no intact entry after it — a write cut short by a crash —
+// createSession/closeSession txns replayed. Zxids continue without gaps (next = previous + 1, or counter 1 of a
+// later epoch), except where a zxid was numbered without a txn (ZooKeeper burns one on a multi with a null path): such
+// a gap is accepted inside a file, and where a file's name is below its first zxid; a gap at a file named for its
+// first zxid is a lost tail (below). A damaged tail of the newest log file with no intact entry after it — a write cut short by a crash —
 // is cut off, and so is damage that looks unwritten (zeroed disk sectors: a power cut before the fsync, see
 // TxnLogReader) together with everything after it; any other damage stops recovery with PersistenceCorruptException
 // (fail-stop: the node needs repair or a resync, never a silent skip).
@@ -193,14 +195,22 @@ public sealed class TxnSnapLog : IDisposable
                     Warn($"{Path.GetFileName(e.File)}: txn 0x{z:x} is not above 0x{highest:x}; skipped");
                     continue;
                 }
-                if (_options.RequireContiguousZxids && !(first && snap is null) && !Follows(highest, z))
+                bool startsFile = PersistenceFormat.ZxidFromName(Path.GetFileName(e.File), PersistenceFormat.LogPrefix) == z;
+                if (!(first && snap is null) && !Follows(highest, z) && !startsFile)
+                {
+                    // A gap inside a file (or after a file named for the first zxid after the previous file's end,
+                    // see FileTxnLog.Append): entries are written in order, so nothing between them was lost. The
+                    // zxids were numbered without a txn, which ZooKeeper does for a multi whose op has a null path.
+                    Warn($"{Path.GetFileName(e.File)}: no txn for zxids 0x{highest + 1:x}..0x{z - 1:x} (numbered without a txn)");
+                }
+                else if (_options.RequireContiguousZxids && !(first && snap is null) && !Follows(highest, z))
                 {
                     // A gap where a new file starts (its name is its first zxid), after a file that ended cleanly: its tail was
                     // written but lost before its fsync (a power cut keeps or drops unsynced writes of different files
                     // independently), while part of the next file survived. Nothing from the gap on was acknowledged:
                     // a txn is acknowledged only after everything logged before it, in every file, is durable. So it
                     // is cut like an unwritten tail. Inside one file a gap is damage and stops the start.
-                    if (_options.TruncateTornTail && PersistenceFormat.ZxidFromName(Path.GetFileName(e.File), PersistenceFormat.LogPrefix) == z)
+                    if (_options.TruncateTornTail)
                     {
                         tornTail = new TxnLogDamage(e.File, TxnLogStop.EndOfLog, 0, highest, IntactEntryFollows: false,
                             $"0x{z:x} starts this file but the log before it ends at 0x{highest:x}", LooksUnwritten: true);

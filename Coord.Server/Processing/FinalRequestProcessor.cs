@@ -36,7 +36,7 @@ public sealed partial class ZooKeeperServer
     {
         ServeClientCore(req);
         // Writes are timed when their reply is staged, at commit (FinishWrite).
-        if (!Request.IsWrite(req.Type)) RecordLatency(req);
+        if (!req.IsAnsweredAtCommit) RecordLatency(req);
     }
 
     private void ServeClientCore(Request req)
@@ -95,6 +95,18 @@ public sealed partial class ZooKeeperServer
             // ZooKeeper decodes a reconfig before it takes a zxid for it (the other writes decode after), so one
             // that does not decode is answered MarshallingError with no txn logged.
             c.SendReplyHeaderOnly(req.Xid, Tree.LastProcessedZxid, (int)KeeperErrorCode.MarshallingError);
+            return;
+        }
+        if (req.IsNullPathMulti)
+        {
+            // ZooKeeper takes the multi's zxid, then fails on the null path before building any txn: the zxid is
+            // used up with nothing logged under it, and the failure reaches FinalRequestProcessor as a request
+            // without a txn, whose empty MultiResponse goes out with MarshallingError and the last applied zxid.
+            Zab.NextZxid();
+            var mw = c.BeginFrame(out int mstart);
+            new ReplyHeader(req.Xid, Tree.LastProcessedZxid, (int)KeeperErrorCode.MarshallingError).Write(ref mw);
+            MultiResponse.Write(ref mw, []);
+            c.EndFrame(mstart);
             return;
         }
         if (Request.IsWrite(req.Type))
@@ -229,7 +241,9 @@ public sealed partial class ZooKeeperServer
                 {
                     var r = (PathRequest)req.Body!;
                     GetReadableNode(r.Path, c);
-                    int total = Tree.CountDescendants(r.Path);
+                    // ZooKeeper counts the keys of its path map that start with path + "/"; for "" that includes
+                    // "/" itself, the map's second key for the root, so "" counts one more than "/".
+                    int total = Tree.CountDescendants(r.Path) + (r.Path.Length == 0 ? 1 : 0);
                     var w = c.BeginFrame(out int start);
                     new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
                     w.WriteInt(total);
@@ -256,9 +270,13 @@ public sealed partial class ZooKeeperServer
                     var r = (PathTypeRequest)req.Body!;
                     // 3.8's WatcherType.fromInt knows only Children (1), Data (2) and Any (3); checkWatches on a path
                     // without '/' makes its path-parent iterator throw. Both surface as MarshallingError.
-                    if (r.Type is < 1 or > 3 || (req.Type == OpCode.CheckWatches && !r.Path.StartsWith('/')))
+                    // A null path: checkWatches throws too, removeWatches finds no watcher.
+                    if (r.Type is < 1 or > 3 || (req.Type == OpCode.CheckWatches && r.Path?.StartsWith('/') != true))
                         throw new KeeperException(KeeperErrorCode.MarshallingError, r.Path);
-                    bool found = req.Type == OpCode.CheckWatches ? ContainsWatch(r.Path, r.Type, c) : RemoveWatch(r.Path, r.Type, c);
+                    // After an addWatch of a null path, ZooKeeper's removal of that path throws.
+                    if (r.Path is null && c.HasNullPathWatch) throw new KeeperException(KeeperErrorCode.MarshallingError);
+                    bool found = r.Path is not null
+                        && (req.Type == OpCode.CheckWatches ? ContainsWatch(r.Path, r.Type, c) : RemoveWatch(r.Path, r.Type, c));
                     if (!found) throw new KeeperException(KeeperErrorCode.NoWatcher, r.Path);
                     c.SendReplyHeaderOnly(req.Xid, zxid, 0);
                     return;
@@ -268,7 +286,9 @@ public sealed partial class ZooKeeperServer
                     var r = (PathTypeRequest)req.Body!;
                     if (r.Type is not ((int)AddWatchMode.Persistent or (int)AddWatchMode.PersistentRecursive))
                         throw new KeeperException(KeeperErrorCode.MarshallingError, r.Path);
-                    Tree.AddPersistentWatch(r.Path, c, recursive: r.Type == (int)AddWatchMode.PersistentRecursive);
+                    // ZooKeeper registers a null path like any other; no event ever names it, so Coord keeps nothing.
+                    if (r.Path is not null) Tree.AddPersistentWatch(r.Path, c, recursive: r.Type == (int)AddWatchMode.PersistentRecursive);
+                    else c.HasNullPathWatch = true;
                     // The reply carries an ErrorResponse{err = 0} body.
                     var w = c.BeginFrame(out int start);
                     new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
@@ -281,8 +301,8 @@ public sealed partial class ZooKeeperServer
                 {
                     var r = (SetWatchesRequest)req.Body!;
                     // Events for changes missed while disconnected are queued before the reply.
-                    Tree.SetWatches(r.RelativeZxid, r, c);
-                    c.SendReplyHeaderOnly(req.Xid, zxid, 0);
+                    bool complete = Tree.SetWatches(r.RelativeZxid, r, c);
+                    c.SendReplyHeaderOnly(req.Xid, zxid, complete ? 0 : (int)KeeperErrorCode.MarshallingError);
                     return;
                 }
                 case OpCode.WhoAmI:
@@ -323,11 +343,20 @@ public sealed partial class ZooKeeperServer
         var m = (MultiRequest)req.Body!;
         var results = new List<OpResult>(m.Ops.Count);
         int err = 0;
+        bool nullPath = false;
         foreach (var op in m.Ops)
         {
             if (op.Type is not (OpCode.GetChildren or OpCode.GetData))
             {
                 err = (int)KeeperErrorCode.MarshallingError;
+                break;
+            }
+            if (op.PathIsNull)
+            {
+                // ZooKeeper's lookup of a null path throws NullPointerException, which fails the request with the
+                // results read so far.
+                err = (int)KeeperErrorCode.MarshallingError;
+                nullPath = true;
                 break;
             }
             try
@@ -353,7 +382,8 @@ public sealed partial class ZooKeeperServer
         new ReplyHeader(req.Xid, zxid, err).Write(ref w);
         // Measured on 3.8.0: a failed multiRead carries an empty result list only when nothing was read before
         // the bad op; otherwise the reply is the header alone.
-        if (err == 0 || results.Count == 0) MultiResponse.Write(ref w, results);
+        // A null path, measured too, fails with the results read before it, in full.
+        if (err == 0 || results.Count == 0 || nullPath) MultiResponse.Write(ref w, results);
         c.EndFrame(start);
     }
 

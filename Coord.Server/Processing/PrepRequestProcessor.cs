@@ -290,7 +290,14 @@ public sealed class PrepRequestProcessor(DataTree tree, SessionTracker sessions,
                 };
                 txns.Add((op.Type, PrepOne(op.Type, body, req, zxid)));
             }
-            catch (KeeperException e)
+            catch (KeeperException e) when (e.Code == KeeperErrorCode.MarshallingError)
+            {
+                // What is MarshallingError in ZooKeeper is an exception its multi loop does not catch: the whole
+                // request becomes one ErrorTxn (see Prepare), and nothing of the ops before it stays.
+                RollbackTo(snapshot, mark);
+                throw;
+            }
+            catch (KeeperException e) when (e.Code != KeeperErrorCode.MarshallingError)
             {
                 failed = e;
                 txns.Add((OpCode.Error, new ErrorTxn((int)e.Code)));

@@ -43,6 +43,20 @@ public sealed class Request
     public bool HasTxn;
     public KeeperException? Exception;
 
+    /// <summary>
+    /// The request is answered when its txn commits, so it may be pipelined behind its session's uncommitted writes.
+    /// Write opcodes answered at once are not: a lone check (Unimplemented), a reconfig that does not decode, a multi
+    /// with a null path (see <see cref="MultiRequest.HasNullPath"/>). They wait like reads, so that their reply does
+    /// not overtake the replies to the writes before them.
+    /// </summary>
+    public bool IsAnsweredAtCommit => IsWrite(Type) && Type != OpCode.Check
+        && !(Type == OpCode.Reconfig && Body is MarshallingFailure)
+        && !IsNullPathMulti;
+
+    /// <summary>A multi that ZooKeeper 3.8 numbers (a zxid taken) but that fails before any txn exists: an op with a
+    /// null path, none of them a read op (those make decoding fail first, which logs an error txn).</summary>
+    public bool IsNullPathMulti => Type == OpCode.Multi && Body is MultiRequest { HasNullPath: true, HasReadOp: false };
+
     public static bool IsWrite(int type) => type switch
     {
         OpCode.Create or OpCode.Create2 or OpCode.CreateTtl or OpCode.CreateContainer or OpCode.Delete

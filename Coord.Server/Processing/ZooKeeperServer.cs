@@ -387,7 +387,7 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
         long sid = req.SessionId;
         if (sid == 0 || req.Type == OpCode.Auth) return false; // auth is answered out of band, as in ZooKeeper
         if (_waiting.ContainsKey(sid)) return true;             // keep FIFO behind requests already waiting
-        return _uncommittedWrites.ContainsKey(sid) && !Request.IsWrite(req.Type);
+        return _uncommittedWrites.ContainsKey(sid) && !req.IsAnsweredAtCommit;
     }
 
     private void Block(Request req)
@@ -429,7 +429,7 @@ public sealed partial class ZooKeeperServer : ICommitHandler, IAsyncDisposable
         while (q.Count > 0)
         {
             var next = q.Peek();
-            if (_uncommittedWrites.ContainsKey(sid) && !Request.IsWrite(next.Type)) break;
+            if (_uncommittedWrites.ContainsKey(sid) && !next.IsAnsweredAtCommit) break;
             q.Dequeue();
             ServeClient(next);
         }

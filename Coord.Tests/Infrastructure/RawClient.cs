@@ -54,6 +54,12 @@ public sealed class RawClient : IDisposable
         return xid;
     }
 
+    /// <summary>The zxid of the last reply <see cref="ReadReply"/> returned.</summary>
+    public long LastReplyZxid { get; private set; }
+
+    /// <summary>Sends a request whose body is exactly <paramref name="body"/> (malformed input).</summary>
+    public int SendRaw(int op, byte[] body) => Send(op, (ref JuteWriter w) => w.WriteRaw(body));
+
     /// <summary>Next reply (notifications skipped): xid, err and the body bytes.</summary>
     public (int Xid, int Err, byte[] Body) ReadReply()
     {
@@ -62,6 +68,7 @@ public sealed class RawClient : IDisposable
             var f = ReadFrame();
             int xid = BinaryPrimitives.ReadInt32BigEndian(f);
             if (xid == Xid.Notification) continue;
+            LastReplyZxid = BinaryPrimitives.ReadInt64BigEndian(f.AsSpan(4));
             return (xid, BinaryPrimitives.ReadInt32BigEndian(f.AsSpan(12)), f[16..]);
         }
     }

@@ -13,6 +13,7 @@ shows.  `SAME` / `DIFFERENT` compares the two.  Exit status 1 if any entry diffe
 """
 
 import argparse
+import hashlib
 import os
 import struct
 import sys
@@ -82,17 +83,18 @@ FINDINGS = [
      "setWatches with data-watch vector count -2",
      fr(H(101, -8) + Q(0) + I(-2) + I(0) + I(0)), None),
     ("setwatches_null_vector", 3,
-     "setWatches with a null child-watch vector (count -1; ZooKeeper fails on the null list)",
+     "setWatches with a null child-watch vector (count -1; ZooKeeper fails on the null list; fixed in NEXT)",
      fr(H(101, -8) + Q(0) + I(0) + I(0) + I(-1)), None),
     ("sync_null_path", 3, "sync with a null path (string length -1; fixed in a43dfa6)", fr(H(9) + I(-1)), None),
-    ("getephemerals_null_prefix", 3, "getEphemerals with a null prefix", fr(H(103) + I(-1)), None),
-    ("addwatch_null_path", 3, "addWatch with a null path", fr(H(106) + I(-1) + I(0)), None),
-    ("removewatches_null_path", 3, "removeWatches with a null path", fr(H(18) + I(-1) + I(1)), None),
+    ("getephemerals_null_prefix", 3, "getEphemerals with a null prefix (all of them, as a blank one; fixed in NEXT)", fr(H(103) + I(-1)), None),
+    ("addwatch_null_path", 3, "addWatch with a null path (OK; fixed in NEXT)", fr(H(106) + I(-1) + I(0)), None),
+    ("removewatches_null_path", 3, "removeWatches with a null path (NoWatcher; fixed in NEXT)", fr(H(18) + I(-1) + I(1)), None),
     ("setdata_null_path", 3, "setData with a null path", fr(H(5) + I(-1) + S(b"") + I(-1)), None),
     ("multi_null_path", 3,
-     "multi with a delete whose path is null (ZooKeeper: empty MultiResponse body, a zxid burned but no txn)",
+     "multi with a delete whose path is null (ZooKeeper: empty MultiResponse body, a zxid burned but no txn; "
+     "fixed in NEXT)",
      fr(H(14) + MH(2) + I(-1) + I(-1) + END), None),
-    ("multiread_null_path", 3, "multiRead with a getData whose path is null",
+    ("multiread_null_path", 3, "multiRead with a getData whose path is null (fixed in NEXT)",
      fr(H(22) + MH(4) + I(-1) + b"\x00" + END), None),
     ("reconfig_header_only", 3, "reconfig with an empty body: MarshallingError on both, zxid consumed only by Coord",
      fr(H(16)), None),
@@ -102,9 +104,51 @@ FINDINGS = [
     ("sasl_header_only", 4, "sasl with an empty body", fr(H(102)), None),
     ("sync_utf16_surrogate", 3, "sync of \"/\" + ED A0 80 (an encoded UTF-16 surrogate): the path echoed back (fixed in 7273458)",
      fr(H(9) + S(b"/\xed\xa0\x80")), None),
-    ("getallchildrennumber_empty_path", 3, "getAllChildrenNumber of \"\" (ZooKeeper also counts its \"/\" alias of the root)",
+    ("getallchildrennumber_empty_path", 3, "getAllChildrenNumber of \"\" (ZooKeeper also counts its \"/\" alias of the root; fixed in NEXT)",
      fr(H(104) + S(b"")), None),
     ("getallchildrennumber_root", 0, "control: getAllChildrenNumber of \"/\"", fr(H(104) + S(b"/")), None),
+    ("multi_null_path_after_ok_op", 3,
+     "multi: a setData that would succeed, then a delete with a null path (nothing applied, zxid burned)",
+     fr(H(14) + MH(5) + S(P + b"/x") + S(b"new") + I(-1) + MH(2) + I(-1) + I(-1) + END), BASE + "/x"),
+    ("multi_create_null_path", 3, "multi: a create with a null path",
+     fr(H(14) + MH(1) + I(-1) + S(b"") + ACL_OPEN + I(0) + END), None),
+    ("multi_null_path_then_getdata", 3,
+     "multi: a null path and a getData (the read op fails decoding first: an error txn)",
+     fr(H(14) + MH(2) + I(-1) + I(-1) + MH(4) + S(P + b"/x") + b"\x00" + END), None),
+    ("multiread_results_then_null_path", 3,
+     "multiRead: getChildren, a NoNode getData, then a null path (the results so far are sent)",
+     fr(H(22) + MH(8) + S(P) + b"\x00" + MH(4) + S(P + b"/nope") + b"\x00" + MH(4) + I(-1) + b"\x00" + END), None),
+    ("pipelined_create_then_null_path_multi", 3,
+     "a create, a multi with a null path and an exists, pipelined: replies in order, two zxids used",
+     fr(H(1, 1) + S(P + b"/p") + S(b"") + ACL_OPEN + I(0)) + fr(H(14, 2) + MH(2) + I(-1) + I(-1) + END)
+     + fr(H(3, 3) + S(P + b"/nope") + b"\x00"), BASE + "/p"),
+    ("setacl_null_path", 3, "setACL with a null path (BadArguments, an error txn)",
+     fr(H(7) + I(-1) + ACL_OPEN + I(-1)), None),
+    ("removewatches_null_after_addwatch_null", 3,
+     "addWatch of a null path, then removeWatches of it (ZooKeeper cannot remove it: MarshallingError)",
+     fr(H(106, 1) + I(-1) + I(0)) + fr(H(18, 2) + I(-1) + I(3)), None),
+    ("setwatches_null_data_path", 3, "setWatches with a null path in the data-watch list",
+     fr(H(101, -8) + Q(0) + I(1) + I(-1) + I(0) + I(0)), None),
+    ("setwatches_null_exist_path", 3, "setWatches with a null path in the exist-watch list",
+     fr(H(101, -8) + Q(0) + I(0) + I(1) + I(-1) + I(0)), None),
+    ("setwatches_fires_then_null_child_list", 3,
+     "setWatches: data watches that fire (a deleted and a changed node), then a null child list",
+     fr(H(101, -8) + Q(0) + I(2) + S(P + b"/gone") + S(P + b"/x") + I(1) + S(P + b"/x") + I(-1)), None),
+    ("setwatches2_null_persistent_path", 3, "setWatches2 with a null path in the persistent list (registered, OK)",
+     fr(H(105, -8) + Q(0) + I(0) + I(0) + I(0) + I(1) + I(-1) + I(0)), None),
+    ("setacl_world_null_id", 3, "setACL with world:<null> (a NullPointerException in fixupACL: MarshallingError)",
+     fr(H(7) + S(P + b"/x") + I(1) + I(31) + S(b"world") + I(-1) + I(-1)), None),
+    ("create_digest_null_id", 3, "create with digest:<null>",
+     fr(H(1) + S(P + b"/c") + S(b"") + I(1) + I(31) + S(b"digest") + I(-1) + I(0)), None),
+    ("multi_create_ip_null_id", 3, "multi: a create with ip:<null> (the whole multi fails, one error txn)",
+     fr(H(14) + MH(1) + S(P + b"/c") + S(b"") + I(1) + I(31) + S(b"ip") + I(-1) + I(0) + END), None),
+    ("create_auth_null_id", 0, "control: create with auth:<null> and no credentials (InvalidACL)",
+     fr(H(1) + S(P + b"/c") + S(b"") + I(1) + I(31) + S(b"auth") + I(-1) + I(0)), None),
+    ("sync_outside_bmp", 3,
+     "sync of a path with U+1F600: echoed char by char, CESU-8 (ED A0 BD ED B8 80), as jute's writeString does",
+     fr(H(9) + S(P + b"/\xf0\x9f\x98\x80")), None),
+    ("whoami_digest_outside_bmp", 3, "digest auth as a user with U+1F600, then whoAmI (the user comes back CESU-8)",
+     fr(H(100, -4) + I(0) + S(b"digest") + S(b"u\xf0\x9f\x98\x80:p")) + fr(H(107, 2)), None),
     ("headeronly_then_unknown_opcode", 5,
      "header-only getACL, then a frame with opcode 99 (ZooKeeper answers the unknown opcode out of band; "
      "whether the getACL's MarshallingError gets out before the close varies from run to run)",
@@ -135,7 +179,7 @@ def _clean(a):
 def _fmt_body(b):
     if len(b) <= 24:
         return b.hex() or "-"
-    return f"<{len(b)} bytes {b[:12].hex()}..>"
+    return f"<{len(b)} bytes {b[:12].hex()}.. sha1 {hashlib.sha1(b).hexdigest()[:12]}>"
 
 
 def observe(hp, data, check):
@@ -185,9 +229,10 @@ def main(argv=None):
     ap.add_argument("--ref")
     ap.add_argument("--target")
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--skip", action="append", default=[], metavar="NAME", help="leave this entry out (repeatable)")
     ap.add_argument("names", nargs="*")
     args = ap.parse_args(argv)
-    sel = [f for f in FINDINGS if not args.names or f[0] in args.names]
+    sel = [f for f in FINDINGS if (not args.names or f[0] in args.names) and f[0] not in args.skip]
     if args.list or not (args.ref and args.target):
         for name, sev, title, data, _ in sel:
             print(f"{name}: {title}\n    bytes after the handshake: {data.hex()}")

@@ -32,4 +32,18 @@ public sealed class JavaUtf8Tests
         var r = new JuteReader(bytes.AsMemory());
         Assert.That(r.ReadString(), Is.EqualTo("/a\uFFFD"));
     }
+
+    /// <summary>ZooKeeper 3.8.0 echoes a sync of "/x" + F0 9F 98 80 (U+1F600) as "/x" + ED A0 BD ED B8 80 (measured,
+    /// mutate seed 23 case 141): its writeString encodes char by char.</summary>
+    [TestCase("/x\U0001F600", "00000008 2f78eda0bdedb880")]
+    [TestCase("a\0\u00e9\u20ac", "00000007 6100c3a9e282ac")]
+    [TestCase("\U0001F600\u00e9", "00000008 eda0bdedb880c3a9")]
+    public void JuteStringsAreWrittenCharByCharAsZooKeeperWritesThem(string value, string expectedHex)
+    {
+        var buf = new System.Buffers.ArrayBufferWriter<byte>();
+        var w = new JuteWriter(buf);
+        w.WriteString(value);
+        Assert.That(Convert.ToHexString(buf.WrittenSpan).ToLowerInvariant(), Is.EqualTo(expectedHex.Replace(" ", "")));
+        Assert.That(JavaUtf8.GetByteCount(value), Is.EqualTo(buf.WrittenCount - 4));
+    }
 }
