@@ -63,10 +63,6 @@ public sealed partial class ZooKeeperServer
             case OpCode.Auth:
                 HandleAuth(c, req);
                 return;
-            case OpCode.Check:
-                // A lone check is not a txn ZooKeeper can replicate; 3.8.5+/3.9.3+ answer Unimplemented.
-                c.SendReplyHeaderOnly(req.Xid, Tree.LastProcessedZxid, (int)KeeperErrorCode.Unimplemented);
-                return;
             case OpCode.CloseSession:
                 Submit(req);
                 return;
@@ -141,6 +137,15 @@ public sealed partial class ZooKeeperServer
         if (req.Hdr.Type == OpCode.Error)
         {
             c.SendReplyHeaderOnly(req.Xid, zxid, (int)rc.Err);
+            return;
+        }
+        if (req.Type == OpCode.Check)
+        {
+            // A lone check runs as in ZooKeeper 3.8.0: prepped like any write, a failing one answered with its error
+            // (and an error txn logged), a passing one logged as a check txn. 3.8.0 then never answers a passing
+            // one; Coord answers Unimplemented, as later releases answer every lone check, rather than leave the
+            // request hanging.
+            c.SendReplyHeaderOnly(req.Xid, zxid, (int)KeeperErrorCode.Unimplemented);
             return;
         }
         var w = c.BeginFrame(out int start);

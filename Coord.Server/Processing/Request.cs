@@ -45,11 +45,11 @@ public sealed class Request
 
     /// <summary>
     /// The request is answered when its txn commits, so it may be pipelined behind its session's uncommitted writes.
-    /// Write opcodes answered at once are not: a lone check (Unimplemented), a reconfig that does not decode, a multi
-    /// with a null path (see <see cref="MultiRequest.HasNullPath"/>). They wait like reads, so that their reply does
-    /// not overtake the replies to the writes before them.
+    /// Write opcodes answered at once are not: a reconfig that does not decode, a multi with a null path (see
+    /// <see cref="MultiRequest.HasNullPath"/>). They wait like reads, so that their reply does not overtake the
+    /// replies to the writes before them.
     /// </summary>
-    public bool IsAnsweredAtCommit => IsWrite(Type) && Type != OpCode.Check
+    public bool IsAnsweredAtCommit => IsWrite(Type)
         && !(Type == OpCode.Reconfig && Body is MarshallingFailure)
         && !IsNullPathMulti;
 

@@ -733,8 +733,8 @@ def others_differ(a, b):
 # differences explained elsewhere: (predicate on the case, note)
 KNOWN = [
     (lambda c: c.op == "check" or (c.kind == "hdrflip" and c.hdr_op == "check"),
-     "known divergence: ZooKeeper 3.8.0 never answers a successful standalone check and answers a failing one with "
-     "its error; Coord answers UNIMPLEMENTED like fixed releases (scenario check_standalone)"),
+     "known divergence: ZooKeeper 3.8.0 never answers a passing standalone check (it logs it); Coord logs it and "
+     "answers UNIMPLEMENTED like fixed releases (scenario check_standalone). A failing one matches."),
 ]
 
 

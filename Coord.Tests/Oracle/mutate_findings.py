@@ -153,10 +153,14 @@ FINDINGS = [
      "header-only getACL, then a frame with opcode 99 (ZooKeeper answers the unknown opcode out of band; "
      "whether the getACL's MarshallingError gets out before the close varies from run to run)",
      fr(H(6)) + fr(H(99, 2)), None),
-    ("check_standalone_failing", 0,
-     "known divergence: a failing standalone check (ZooKeeper 3.8.0 answers its error and logs an error txn; "
-     "Coord answers Unimplemented like fixed releases)",
+    ("check_standalone_failing", 3,
+     "a failing standalone check: ZooKeeper 3.8.0 answers its error and logs an error txn (Coord answered "
+     "Unimplemented until 7th session)",
      fr(H(13) + S(P) + I(7)), None),
+    ("check_standalone_passing", 0,
+     "known divergence: a passing standalone check, then exists (3.8.0 logs a check txn and never answers it; Coord "
+     "logs it and answers Unimplemented)",
+     fr(H(13, 1) + S(P) + I(-1)) + fr(H(3, 2) + S(P + b"/nope") + b"\x00"), None),
     ("auth_truncated", 0, "control: auth cut inside the scheme (same outcome; Coord logs an InvalidCastException)",
      fr(H(100, -4) + I(0) + I(6) + b"dig"), None),
 ]

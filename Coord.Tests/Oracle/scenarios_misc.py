@@ -438,12 +438,25 @@ def getdata_stat_fields_mixed(t):
     s.multi_read([("getData", dict(path="/n", watch=False))])
 
 
-@scenario(divergent="ZooKeeper 3.8.0 never answers a standalone check (ZOOKEEPER-2623); "
-                    "Coord answers UNIMPLEMENTED like 3.8.5+/3.9.3+")
+@scenario(divergent="ZooKeeper 3.8.0 never answers a passing standalone check (ZOOKEEPER-2623) though it logs "
+                    "it; Coord logs it too and answers UNIMPLEMENTED, as 3.8.5+/3.9.3+ answer a lone check")
 def check_standalone(t):
     """check (opcode 13) sent on its own, outside multi"""
     s = t.session()
     s.create("/a")
     s.op("check", path="/a", version=0, _timeout=1.0)
     s.probe(wait=1.0)
+    s.exists("/a")
+
+
+@scenario()
+def check_standalone_failing(t):
+    """a failing check (opcode 13) on its own: answered with its error, an error txn logged, as in 3.8.0"""
+    s = t.session()
+    s.create("/a")
+    s.op("check", path="/a", version=5)
+    s.op("check", path="/nope", version=-1)
+    s.op("check", path="bad", version=-1)
+    s.op("check", path="/a/", version=-1)
+    s.set("/a", b"x")
     s.exists("/a")
