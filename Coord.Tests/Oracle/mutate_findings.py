@@ -155,7 +155,7 @@ FINDINGS = [
      fr(H(6)) + fr(H(99, 2)), None),
     ("check_standalone_failing", 3,
      "a failing standalone check: ZooKeeper 3.8.0 answers its error and logs an error txn (Coord answered "
-     "Unimplemented until 7th session)",
+     "Unimplemented until aefe6c8)",
      fr(H(13) + S(P) + I(7)), None),
     ("check_standalone_passing", 0,
      "known divergence: a passing standalone check, then exists (3.8.0 logs a check txn and never answers it; Coord "
