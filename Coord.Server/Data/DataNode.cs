@@ -72,6 +72,8 @@ public sealed class DataNode
     /// <summary>The data; empty when <see cref="HasData"/> is false.</summary>
     public ReadOnlySpan<byte> DataSpan => _payload.AsSpan(NameLength);
     public int DataLength => _payload.Length - NameLength;
+    /// <summary>The data in place (never written to once this node holds it, so a reply may reference it until sent).</summary>
+    public ReadOnlyMemory<byte> DataMemory => _payload.AsMemory(NameLength);
     /// <summary>The data as a new array, or null (what a client reads back). Copies: not for the hot path.</summary>
     public byte[]? CopyData() => HasData ? DataSpan.ToArray() : null;
 

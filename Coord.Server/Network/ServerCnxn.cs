@@ -43,9 +43,11 @@ public sealed partial class ServerCnxn : IWatcher
     /// <summary>Output buffers above this size (bytes) go back to the shared pool once sent, so a connection that
     /// once read a large value does not keep a large buffer.</summary>
     private const int MaxRetainedBufferBytes = 1 << 20;
-    private PooledBufferWriter _staging = new();
-    private PooledBufferWriter _outbox = new();
-    private PooledBufferWriter _sendBuf = new();
+    private OutputBuffer _staging = new();
+    private OutputBuffer _outbox = new();
+    private OutputBuffer _sendBuf = new();
+    /// <summary><see cref="OutputBuffer.ExternalBytes"/> of the staging buffer when the current frame began.</summary>
+    private int _frameExternalStart;
     private readonly Lock _outLock = new();
     private readonly SemaphoreSlim _sendSignal = new(0);
     private int _signaled;
@@ -122,10 +124,11 @@ public sealed partial class ServerCnxn : IWatcher
 
     // ---------------- output (processing thread) ----------------
 
-    /// <summary>Starts a reply frame in the staging buffer: a length slot, then the ReplyHeader.</summary>
+    /// <summary>Starts a reply frame in the staging buffer: a length slot, then the ReplyHeader. One frame at a time.</summary>
     public JuteWriter BeginFrame(out int start)
     {
-        start = _staging.WrittenCount;
+        start = _staging.OwnedCount;
+        _frameExternalStart = _staging.ExternalBytes;
         _staging.GetSpan(4);
         _staging.Advance(4);
         return new JuteWriter(_staging);
@@ -134,11 +137,15 @@ public sealed partial class ServerCnxn : IWatcher
     /// <summary>Patches the frame length of a frame started with <see cref="BeginFrame"/>.</summary>
     public void EndFrame(int start)
     {
-        int len = _staging.WrittenCount - start - 4;
-        BinaryPrimitives.WriteInt32BigEndian(_staging.WrittenSpanForPatch.Slice(start, 4), len);
+        int len = _staging.OwnedCount - start - 4 + _staging.ExternalBytes - _frameExternalStart;
+        BinaryPrimitives.WriteInt32BigEndian(_staging.OwnedSpanForPatch.Slice(start, 4), len);
         PacketsSent++;
         _server.MarkDirty(this);
     }
+
+    /// <summary>Inside a frame: appends <paramref name="bytes"/> to it by reference, after what the frame's writer has
+    /// written so far (see <see cref="OutputBuffer"/>: they must never be written to again).</summary>
+    public void AppendExternal(ReadOnlyMemory<byte> bytes) => _staging.AppendExternal(bytes);
 
     public void SendReplyHeaderOnly(int xid, long zxid, int err)
     {
@@ -186,7 +193,7 @@ public sealed partial class ServerCnxn : IWatcher
                 unsent = _unsentBytes += _staging.WrittenCount;
                 // Usually the sender has drained the outbox: hand the staged bytes over by swapping, not copying.
                 if (_outbox.WrittenCount == 0) (_outbox, _staging) = (_staging, _outbox);
-                else _outbox.Write(_staging.WrittenSpan);
+                else _outbox.AppendFrom(_staging);
             }
             _staging.Trim(MaxRetainedBufferBytes);
             if (unsent > MaxUnsentBytes)
@@ -228,7 +235,7 @@ public sealed partial class ServerCnxn : IWatcher
         while (true)
         {
             if (_sendOffset == _sendBuf.WrittenCount && !NextSendBuffer()) return true;
-            int n = _socket.Send(_sendBuf.WrittenSpan[_sendOffset..], SocketFlags.None, out var error);
+            int n = _socket.Send(_sendBuf.PieceAt(_sendOffset).Span, SocketFlags.None, out var error);
             if (error == SocketError.WouldBlock) return false;
             if (error != SocketError.Success) throw new SocketException((int)error);
             _sendOffset += n;
@@ -282,7 +289,7 @@ public sealed partial class ServerCnxn : IWatcher
                             // connection until the pool's starvation check adds a thread (about 500 ms).
                             await Task.Yield();
                         }
-                        _sendOffset += await _socket.SendAsync(_sendBuf.WrittenMemory[_sendOffset..], SocketFlags.None).ConfigureAwait(false);
+                        _sendOffset += await _socket.SendAsync(_sendBuf.PieceAt(_sendOffset), SocketFlags.None).ConfigureAwait(false);
                     }
                 }
                 finally

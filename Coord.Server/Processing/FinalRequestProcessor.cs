@@ -199,7 +199,7 @@ public sealed partial class ZooKeeperServer
                     if (r.Watch) Tree.AddDataWatch(r.Path, c);
                     var w = c.BeginFrame(out int start);
                     new ReplyHeader(req.Xid, zxid, 0).Write(ref w);
-                    WriteData(ref w, n);
+                    WriteData(ref w, n, c);
                     n.ToStat().Write(ref w);
                     c.EndFrame(start);
                     return;
@@ -412,11 +412,24 @@ public sealed partial class ZooKeeperServer
         return n;
     }
 
-    /// <summary>A node's data as a jute buffer (length -1 for null).</summary>
-    internal static void WriteData(ref JuteWriter w, DataNode n)
+    /// <summary>A node's data as a jute buffer (length -1 for null). A large value goes into <paramref name="c"/>'s
+    /// output by reference, not copied: a node never writes into its data array once it holds it. Without a
+    /// connection (tests writing into a plain buffer) it is copied.</summary>
+    internal static void WriteData(ref JuteWriter w, DataNode n, ServerCnxn? c = null)
     {
-        if (n.HasData) w.WriteBuffer(n.DataSpan);
-        else w.WriteInt(-1);
+        if (!n.HasData)
+        {
+            w.WriteInt(-1);
+        }
+        else if (c is not null && n.DataLength >= OutputBuffer.MinExternalBytes)
+        {
+            w.WriteInt(n.DataLength);
+            c.AppendExternal(n.DataMemory);
+        }
+        else
+        {
+            w.WriteBuffer(n.DataSpan);
+        }
     }
 
     /// <summary>Reused to sort children (the processing thread is the only caller).</summary>
