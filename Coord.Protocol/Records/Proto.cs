@@ -67,10 +67,11 @@ public readonly record struct MultiHeader(int Type, bool Done, int Err)
     public static readonly MultiHeader End = new(-1, true, -1);
 }
 
-/// <summary>class AuthPacket { int type; ustring scheme; buffer auth; }</summary>
-public sealed record AuthPacket(int Type, string Scheme, byte[] Auth)
+/// <summary>class AuthPacket { int type; ustring scheme; buffer auth; }. A null auth buffer is kept: ZooKeeper's
+/// digest provider fails on it (AuthFailed) where an empty one authenticates the user "".</summary>
+public sealed record AuthPacket(int Type, string Scheme, byte[]? Auth)
 {
-    public static AuthPacket Read(ref JuteReader r) => new(r.ReadInt(), r.ReadString() ?? "", r.ReadBuffer() ?? []);
+    public static AuthPacket Read(ref JuteReader r) => new(r.ReadInt(), r.ReadString() ?? "", r.ReadBuffer());
     public void Write(ref JuteWriter w) { w.WriteInt(Type); w.WriteString(Scheme); w.WriteBuffer(Auth); }
 }
 

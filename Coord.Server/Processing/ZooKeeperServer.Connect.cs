@@ -1,6 +1,7 @@
 using System.Text;
 using Coord.Protocol;
 using Coord.Protocol.Records;
+using Coord.Protocol.Jute;
 using Coord.Server.Auth;
 using Coord.Server.Network;
 using Coord.Server.Sessions;
@@ -91,13 +92,14 @@ public sealed partial class ZooKeeperServer
         }
         Id? id = ap.Scheme switch
         {
-            "digest" => new Id("digest", AuthenticationProviders.GenerateDigest(Encoding.UTF8.GetString(ap.Auth))),
+            // new String(authData) as ZooKeeper decodes it; a null buffer makes its digest provider throw (AuthFailed).
+            "digest" when ap.Auth is not null => new Id("digest", AuthenticationProviders.GenerateDigest(JavaUtf8.GetString(ap.Auth))),
             "ip" => new Id("ip", c.RemoteIp),
             _ => null,
         };
         if (id is null)
         {
-            _log.LogWarning("No authentication provider for scheme {Scheme} from {Remote}", ap.Scheme, c.Remote);
+            _log.LogWarning("Authentication failed for scheme {Scheme} from {Remote}: no provider, or no credentials", ap.Scheme, c.Remote);
             c.SendReplyHeaderOnly(req.Xid, 0, (int)KeeperErrorCode.AuthFailed);
             c.CloseAfterFlush();
             return;

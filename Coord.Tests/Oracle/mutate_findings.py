@@ -149,6 +149,14 @@ FINDINGS = [
      fr(H(9) + S(P + b"/\xf0\x9f\x98\x80")), None),
     ("whoami_digest_outside_bmp", 3, "digest auth as a user with U+1F600, then whoAmI (the user comes back CESU-8)",
      fr(H(100, -4) + I(0) + S(b"digest") + S(b"u\xf0\x9f\x98\x80:p")) + fr(H(107, 2)), None),
+    ("auth_digest_null_credentials", 3,
+     "digest auth whose credentials buffer is null, then 5 stray bytes (mutate seed 43 case 271): ZooKeeper's digest "
+     "provider fails on it, AuthFailed and close; Coord answered OK until this entry",
+     fr(H(100, -4) + I(0) + S(b"digest") + I(-1) + b"u1:p1"), None),
+    ("auth_digest_empty_credentials", 0, "control: digest auth with an empty buffer (OK, the user \"\"), then whoAmI",
+     fr(H(100, -4) + I(0) + S(b"digest") + S(b"")) + fr(H(107, 2)), None),
+    ("auth_digest_malformed_utf8", 3, "digest auth as u FF FE : p, then whoAmI (decoded as JDK 17 decodes it)",
+     fr(H(100, -4) + I(0) + S(b"digest") + S(b"u\xff\xfe:p")) + fr(H(107, 2)), None),
     ("headeronly_then_unknown_opcode", 5,
      "header-only getACL, then a frame with opcode 99 (ZooKeeper answers the unknown opcode out of band; "
      "whether the getACL's MarshallingError gets out before the close varies from run to run)",
