@@ -1,4 +1,3 @@
-using System.Text;
 using Coord.Protocol;
 using Coord.Protocol.Records;
 using Coord.Protocol.Jute;
